@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the real peers the tests talk to (Debian 12 packages): rclone, s3fs + FUSE, libnfs's
+# userspace NFS client, the AWS CLI. Needs root (or sudo). Installs only what is missing.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+sudo=""
+[ "$(id -u)" = 0 ] || sudo="sudo"
+need=()
+command -v rclone >/dev/null || need+=(rclone)
+command -v s3fs >/dev/null || need+=(s3fs)
+command -v fusermount3 >/dev/null || need+=(fuse3)
+command -v nfs-ls >/dev/null || need+=(libnfs-utils)
+command -v aws >/dev/null || need+=(awscli)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
