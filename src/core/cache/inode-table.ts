@@ -1,0 +1,209 @@
+import type Database from 'better-sqlite3'
+import type {FileType, Ino, Timestamp} from '../fs/types.js'
+
+/** What the cache knows about one path: its stable inode number and the store's last word on it. */
+export interface InodeRow {
+  ino: Ino
+  parent: Ino
+  name: string
+  type: FileType
+  /** False when the type is a guess from a listing (an object whose metadata was not read yet). */
+  typeKnown: boolean
+  /** Directories: whether a marker object exists (undefined: not known yet). */
+  marker?: boolean
+  size: number
+  etag?: string
+  /** ms since the epoch as the store reported it; undefined after our own upload until seen again. */
+  lastModified?: number
+  mode: number
+  uid: number
+  gid: number
+  rdev: number
+  mtime: Timestamp
+  atime: Timestamp
+  ctime: Timestamp
+  target?: string
+  seenAt: number
+  attrsAt?: number
+  listedAt?: number
+  changedAt?: number
+}
+
+export type InodeFields = Omit<InodeRow, 'ino' | 'parent' | 'name'>
+
+interface RawRow {
+  ino: number
+  parent: number
+  name: string
+  type: string
+  type_known: number
+  marker: number | null
+  size: number
+  etag: string | null
+  last_modified: number | null
+  mode: number
+  uid: number
+  gid: number
+  rdev: number
+  mtime_sec: number
+  mtime_nsec: number
+  atime_sec: number
+  atime_nsec: number
+  ctime_sec: number
+  ctime_nsec: number
+  target: string | null
+  seen_at: number
+  attrs_at: number | null
+  listed_at: number | null
+  changed_at: number | null
+}
+
+function fromRaw(raw: RawRow): InodeRow {
+  return {
+    ino: BigInt(raw.ino),
+    parent: BigInt(raw.parent),
+    name: raw.name,
+    type: raw.type as FileType,
+    typeKnown: raw.type_known === 1,
+    marker: raw.marker === null ? undefined : raw.marker === 1,
+    size: raw.size,
+    etag: raw.etag ?? undefined,
+    lastModified: raw.last_modified ?? undefined,
+    mode: raw.mode,
+    uid: raw.uid,
+    gid: raw.gid,
+    rdev: raw.rdev,
+    mtime: {sec: raw.mtime_sec, nsec: raw.mtime_nsec},
+    atime: {sec: raw.atime_sec, nsec: raw.atime_nsec},
+    ctime: {sec: raw.ctime_sec, nsec: raw.ctime_nsec},
+    target: raw.target ?? undefined,
+    seenAt: raw.seen_at,
+    attrsAt: raw.attrs_at ?? undefined,
+    listedAt: raw.listed_at ?? undefined,
+    changedAt: raw.changed_at ?? undefined,
+  }
+}
+
+type Column = Exclude<keyof RawRow, 'ino' | 'parent' | 'name'>
+
+function toColumns(fields: Partial<InodeFields>): Partial<Record<Column, number | string | null>> {
+  const columns: Partial<Record<Column, number | string | null>> = {}
+  const set = (column: Column, value: number | string | null | undefined): void => {
+    columns[column] = value === undefined ? null : value
+  }
+  for (const [key, value] of Object.entries(fields) as Array<[keyof InodeFields, InodeFields[keyof InodeFields]]>) {
+    switch (key) {
+      case 'type': set('type', value as string); break
+      case 'typeKnown': set('type_known', value ? 1 : 0); break
+      case 'marker': set('marker', value === undefined ? null : value ? 1 : 0); break
+      case 'size': set('size', value as number); break
+      case 'etag': set('etag', value as string | undefined); break
+      case 'lastModified': set('last_modified', value as number | undefined); break
+      case 'mode': set('mode', value as number); break
+      case 'uid': set('uid', value as number); break
+      case 'gid': set('gid', value as number); break
+      case 'rdev': set('rdev', value as number); break
+      case 'mtime': set('mtime_sec', (value as Timestamp).sec); set('mtime_nsec', (value as Timestamp).nsec); break
+      case 'atime': set('atime_sec', (value as Timestamp).sec); set('atime_nsec', (value as Timestamp).nsec); break
+      case 'ctime': set('ctime_sec', (value as Timestamp).sec); set('ctime_nsec', (value as Timestamp).nsec); break
+      case 'target': set('target', value as string | undefined); break
+      case 'seenAt': set('seen_at', value as number); break
+      case 'attrsAt': set('attrs_at', value as number | undefined); break
+      case 'listedAt': set('listed_at', value as number | undefined); break
+      case 'changedAt': set('changed_at', value as number | undefined); break
+    }
+  }
+  return columns
+}
+
+/**
+ * The inode table: a row per known path, linked to its parent by inode number, so renaming a
+ * directory moves one row and its descendants keep their numbers.
+ */
+export class InodeTable {
+  private readonly statements = new Map<string, Database.Statement>()
+
+  constructor(private readonly db: Database.Database) {}
+
+  private statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql)
+    if (!statement) {
+      statement = this.db.prepare(sql)
+      this.statements.set(sql, statement)
+    }
+    return statement
+  }
+
+  get(ino: Ino): InodeRow | undefined {
+    const raw = this.statement('SELECT * FROM inodes WHERE ino = ?').get(ino) as RawRow | undefined
+    return raw && fromRaw(raw)
+  }
+
+  child(parent: Ino, name: string): InodeRow | undefined {
+    const raw = this.statement('SELECT * FROM inodes WHERE parent = ? AND name = ?').get(parent, name) as RawRow | undefined
+    return raw && fromRaw(raw)
+  }
+
+  /** Children in cookie order (inode number), after `afterIno`. */
+  children(parent: Ino, afterIno: Ino, limit: number): InodeRow[] {
+    const rows = this.statement('SELECT * FROM inodes WHERE parent = ? AND ino > ? ORDER BY ino LIMIT ?').all(parent, afterIno, limit) as RawRow[]
+    return rows.map(fromRaw)
+  }
+
+  hasChildren(parent: Ino): boolean {
+    return this.statement('SELECT 1 FROM inodes WHERE parent = ? LIMIT 1').get(parent) !== undefined
+  }
+
+  insert(parent: Ino, name: string, fields: InodeFields): InodeRow {
+    const columns = toColumns(fields)
+    const names = Object.keys(columns)
+    const sql = `INSERT INTO inodes (parent, name, ${names.join(', ')}) VALUES (?, ?, ${names.map(() => '?').join(', ')})`
+    const result = this.statement(sql).run(parent, name, ...Object.values(columns))
+    return this.get(BigInt(result.lastInsertRowid))!
+  }
+
+  update(ino: Ino, fields: Partial<InodeFields>): void {
+    const columns = toColumns(fields)
+    const names = Object.keys(columns)
+    if (names.length === 0) return
+    const sql = `UPDATE inodes SET ${names.map((name) => `${name} = ?`).join(', ')} WHERE ino = ?`
+    this.statement(sql).run(...Object.values(columns), ino)
+  }
+
+  /** Moves a row to a new parent and name (the caller has removed any row there). */
+  move(ino: Ino, parent: Ino, name: string): void {
+    this.statement('UPDATE inodes SET parent = ?, name = ? WHERE ino = ?').run(parent, name, ino)
+  }
+
+  /** Deletes a row and every row below it; their numbers are never given out again. */
+  deleteSubtree(ino: Ino): void {
+    this.statement(`
+      WITH RECURSIVE below(ino) AS (SELECT ? UNION ALL SELECT inodes.ino FROM inodes JOIN below ON inodes.parent = below.ino)
+      DELETE FROM inodes WHERE ino IN below`).run(ino)
+  }
+
+  /** Children of `parent` not seen since `before` (ms). */
+  unseenChildren(parent: Ino, before: number): InodeRow[] {
+    return (this.statement('SELECT * FROM inodes WHERE parent = ? AND seen_at < ?').all(parent, before) as RawRow[]).map(fromRaw)
+  }
+
+  /** The inode numbers from `ino` up to the root (inclusive), or undefined when a link is missing. */
+  ancestry(ino: Ino): InodeRow[] | undefined {
+    const chain: InodeRow[] = []
+    let current = this.get(ino)
+    while (current) {
+      chain.push(current)
+      if (current.parent === 0n) return chain
+      current = this.get(current.parent)
+      if (chain.length > 4096) return undefined
+    }
+    return undefined
+  }
+
+  /** The relative path ('' for the root, 'a/b') or undefined when the inode is gone. */
+  pathOf(ino: Ino): string | undefined {
+    const chain = this.ancestry(ino)
+    if (!chain) return undefined
+    return chain.slice(0, -1).reverse().map((row) => row.name).join('/')
+  }
+}

@@ -1,0 +1,101 @@
+import type {Ino} from '../fs/types.js'
+import type {InodeRow} from './inode-table.js'
+import type {MetaCache} from './meta-cache.js'
+import {listedDirFields, listedObjectFields, type OwnerDefaults} from './new-rows.js'
+
+/** A child of the listed directory, as the delimiter listing shows it (names already validated). */
+export type ListedChild =
+  | {kind: 'object'; name: string; size: number; etag: string; lastModified: number}
+  | {kind: 'dir'; name: string}
+
+type ListedObject = Extract<ListedChild, {kind: 'object'}>
+
+/**
+ * Streams one directory listing into the inode table, a page per transaction, keeping the inode
+ * numbers of entries seen before (readdir cookies stay valid), and at the end forgets the children
+ * the store no longer has. Where a file `a` and a directory `a/` both exist, the directory wins.
+ */
+export class ListingWriter {
+  private readonly startedAt = Date.now()
+  private changed = false
+  /** Objects met while a not yet confirmed directory of the same name had the row (rare). */
+  private readonly shadowed: ListedObject[] = []
+
+  constructor(
+    private readonly cache: MetaCache,
+    private readonly dir: Ino,
+    private readonly owner: OwnerDefaults,
+  ) {}
+
+  applyPage(children: ListedChild[]): void {
+    this.cache.transaction(() => {
+      const now = Date.now()
+      for (const child of children) {
+        if (child.kind === 'object') this.applyObject(child, now)
+        else this.applyDir(child.name, now)
+      }
+    })
+  }
+
+  private applyObject(object: ListedObject, now: number): void {
+    const {inodes, staging} = this.cache
+    const row = inodes.child(this.dir, object.name)
+    if (!row) {
+      inodes.insert(this.dir, object.name, listedObjectFields(object, this.owner, now))
+      this.changed = true
+      return
+    }
+    if (row.type === 'dir') {
+      if (row.seenAt < this.startedAt) this.shadowed.push(object)
+      return
+    }
+    if (staging.get(row.ino)) {
+      // Local data is newer than anything listed; only its existence is confirmed.
+      inodes.update(row.ino, {seenAt: now})
+      return
+    }
+    const same = row.etag === object.etag && (row.lastModified === undefined || row.lastModified === object.lastModified)
+    if (same) {
+      inodes.update(row.ino, {seenAt: now, lastModified: object.lastModified, ...(row.attrsAt === undefined ? {} : {attrsAt: now})})
+    } else {
+      inodes.update(row.ino, {
+        seenAt: now, size: object.size, etag: object.etag, lastModified: object.lastModified,
+        typeKnown: false, attrsAt: undefined, target: undefined,
+      })
+      this.changed = true
+    }
+  }
+
+  private applyDir(name: string, now: number): void {
+    const {inodes, staging} = this.cache
+    const row = inodes.child(this.dir, name)
+    if (row?.type === 'dir') {
+      inodes.update(row.ino, {seenAt: now})
+      return
+    }
+    if (row) {
+      if (staging.get(row.ino)) return
+      inodes.deleteSubtree(row.ino)
+    }
+    inodes.insert(this.dir, name, listedDirFields(this.owner, now))
+    this.changed = true
+  }
+
+  /** Forgets children not seen by this listing (except `keep`) and marks the listing complete. */
+  finish(keep: (row: InodeRow) => boolean): void {
+    this.cache.transaction(() => {
+      const {inodes} = this.cache
+      for (const row of inodes.unseenChildren(this.dir, this.startedAt)) {
+        if (keep(row)) continue
+        inodes.deleteSubtree(row.ino)
+        this.changed = true
+      }
+      for (const object of this.shadowed) {
+        if (!inodes.child(this.dir, object.name)) {
+          inodes.insert(this.dir, object.name, listedObjectFields(object, this.owner, Date.now()))
+        }
+      }
+      inodes.update(this.dir, {listedAt: this.startedAt, ...(this.changed ? {changedAt: Date.now()} : {})})
+    })
+  }
+}
