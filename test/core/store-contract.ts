@@ -113,7 +113,8 @@ async function putMany(store: ObjectStore, keys: string[], concurrency = 16): Pr
   async function worker(): Promise<void> {
     while (next < keys.length) {
       const key = keys[next++]
-      await store.put(key, Buffer.from(key))
+      // A key's own bytes make a body whose MD5 a listing can be checked against; a marker stays empty.
+      await store.put(key, key.endsWith('/') ? Buffer.alloc(0) : Buffer.from(key))
     }
   }
   await Promise.all(Array.from({length: concurrency}, worker))

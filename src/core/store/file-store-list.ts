@@ -1,0 +1,165 @@
+import type {BigIntStats} from 'node:fs'
+import {lstat, readdir} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {compareKeys, INTERNAL_DIR, parseKey} from './file-store-keys.js'
+import type {ListEntry, ObjectInfo} from './object-store.js'
+
+/**
+ * Lists a directory tree as S3 lists a bucket. Keys come out in UTF-8 byte order because each
+ * directory's names are sorted with a directory sorting as its name plus '/' (so `a-b` < `a.txt` <
+ * `a/...` < `a0`), and because every key below a directory shares that name plus '/'. Only one
+ * directory's names per level of depth are held at a time; subtrees are read when reached.
+ */
+
+/** Describes a regular file or a directory found at a key; undefined when it is no object (a directory without marker). */
+export type DescribeEntry = (key: string, stats: BigIntStats) => ObjectInfo | undefined
+
+export interface TreeListOptions {
+  prefix: string
+  delimiter?: string
+  startAfter?: string
+  signal?: AbortSignal
+}
+
+interface Child {
+  /** The key of the file, or the directory's key prefix ending in '/'. */
+  key: string
+  directory: boolean
+  sortKey: Buffer
+}
+
+const SLASH = Buffer.from('/')
+/** Files whose stat is fetched together while a directory is walked. */
+const STAT_BATCH = 64
+
+export class TreeLister {
+  constructor(private readonly root: string, private readonly describe: DescribeEntry) {}
+
+  async *list(options: TreeListOptions): AsyncGenerator<ListEntry> {
+    const {prefix, delimiter, startAfter, signal} = options
+    const cut = prefix.lastIndexOf('/') + 1
+    const dirKey = prefix.slice(0, cut)
+    if (dirKey !== '' && !isDirectoryKey(dirKey)) return
+    const namePrefix = prefix.slice(cut)
+    if (delimiter === '/') {
+      yield* this.walk(dirKey, namePrefix, startAfter, true, signal)
+      return
+    }
+    const entries = this.walk(dirKey, namePrefix, startAfter, false, signal)
+    yield* delimiter ? groupByDelimiter(entries, prefix, delimiter, startAfter) : entries
+  }
+
+  /**
+   * Yields the objects below `dirKey` whose name starts with `namePrefix`, after `startAfter`. With
+   * `collapse`, each child directory is one prefix entry (a delimiter listing with '/') if it holds any object.
+   */
+  private async *walk(dirKey: string, namePrefix: string, startAfter: string | undefined, collapse: boolean,
+    signal: AbortSignal | undefined): AsyncGenerator<ListEntry> {
+    signal?.throwIfAborted()
+    const dirPath = join(this.root, dirKey)
+    if (dirKey !== '' && namePrefix === '' && isAfter(dirKey, startAfter)) {
+      const stats = await lstatOrUndefined(dirPath)
+      const marker = stats?.isDirectory() ? this.describe(dirKey, stats) : undefined
+      if (marker) yield {kind: 'object', ...marker}
+    }
+    const children = await readChildren(dirPath, dirKey, namePrefix)
+    for (let start = 0; start < children.length; start += STAT_BATCH) {
+      const batch = children.slice(start, start + STAT_BATCH)
+      const stats = await Promise.all(batch.map((child) =>
+        child.directory || !isAfter(child.key, startAfter) ? undefined : lstatOrUndefined(join(this.root, child.key))))
+      for (const [i, child] of batch.entries()) {
+        signal?.throwIfAborted()
+        if (!child.directory) {
+          const fileStats = stats[i]
+          const info = fileStats?.isFile() ? this.describe(child.key, fileStats) : undefined
+          if (info) yield {kind: 'object', ...info}
+        } else if (collapse) {
+          if (isAfter(child.key, startAfter) && await this.holdsObjects(child.key, signal)) yield {kind: 'prefix', prefix: child.key}
+        } else if (isAfter(child.key, startAfter)) {
+          yield* this.walk(child.key, '', undefined, false, signal)
+        } else if (startAfter!.startsWith(child.key)) {
+          yield* this.walk(child.key, '', startAfter, false, signal)
+        }
+      }
+    }
+  }
+
+  private async holdsObjects(dirKey: string, signal: AbortSignal | undefined): Promise<boolean> {
+    for await (const _ of this.walk(dirKey, '', undefined, false, signal)) return true
+    return false
+  }
+}
+
+function isAfter(key: string, startAfter: string | undefined): boolean {
+  return startAfter === undefined || compareKeys(key, startAfter) > 0
+}
+
+/** 'a/b/' is a directory the store could hold: no empty, '.', '..' or over-long component, not internal. */
+function isDirectoryKey(dirKey: string): boolean {
+  try {
+    parseKey(dirKey)
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function lstatOrUndefined(path: string): Promise<BigIntStats | undefined> {
+  try {
+    return await lstat(path, {bigint: true})
+  } catch {
+    // Gone since the directory was read, or unreadable: not an object.
+    return undefined
+  }
+}
+
+/**
+ * The regular files and directories of one directory, sorted as keys. Names that are not valid UTF-8
+ * cannot be S3 keys and are skipped, as are symlinks and special files (no key reaches through them)
+ * and the FileStore's internal directory.
+ */
+async function readChildren(dirPath: string, dirKey: string, namePrefix: string): Promise<Child[]> {
+  let entries
+  try {
+    entries = await readdir(dirPath, {withFileTypes: true, encoding: 'buffer'})
+  } catch {
+    return []
+  }
+  const internalParent = `${INTERNAL_DIR[0]}/`
+  const children: Child[] = []
+  for (const entry of entries) {
+    const directory = entry.isDirectory()
+    if (!directory && !entry.isFile()) continue
+    const name = entry.name.toString('utf8')
+    if (!Buffer.from(name).equals(entry.name) || !name.startsWith(namePrefix)) continue
+    if (directory && dirKey === internalParent && name === INTERNAL_DIR[1]) continue
+    children.push({
+      key: directory ? `${dirKey}${name}/` : `${dirKey}${name}`,
+      directory,
+      sortKey: directory ? Buffer.concat([entry.name, SLASH]) : entry.name,
+    })
+  }
+  return children.sort((a, b) => Buffer.compare(a.sortKey, b.sortKey))
+}
+
+/**
+ * Groups a sorted stream of objects by an arbitrary delimiter: keys that share `prefix` + text + delimiter
+ * are contiguous in key order and become one prefix entry, emitted where its first key would be.
+ */
+async function* groupByDelimiter(entries: AsyncIterable<ListEntry>, prefix: string, delimiter: string,
+  startAfter: string | undefined): AsyncGenerator<ListEntry> {
+  let lastGroup: string | undefined
+  for await (const entry of entries) {
+    if (entry.kind !== 'object') continue
+    const at = entry.key.indexOf(delimiter, prefix.length)
+    if (at === -1) {
+      yield entry
+      continue
+    }
+    const group = entry.key.slice(0, at + delimiter.length)
+    if (group === lastGroup) continue
+    lastGroup = group
+    if (isAfter(group, startAfter)) yield {kind: 'prefix', prefix: group}
+  }
+}

@@ -1,0 +1,76 @@
+import {createHash, randomBytes} from 'node:crypto'
+import type {BigIntStats} from 'node:fs'
+import {open, readdir, unlink} from 'node:fs/promises'
+import {join} from 'node:path'
+
+/**
+ * Temp files of the FileStore: every write lands in `.zerofs/filestore/tmp/` first, hashed while it
+ * is written and synced, so that a rename can publish it whole. Names carry the writer's pid, which
+ * lets a later start remove what a killed process left behind without touching a live one's files.
+ */
+
+export interface WrittenTemp {
+  path: string
+  size: number
+  /** Hex digests of the whole content. */
+  md5: string
+  sha256: string
+  /** The synced file's stat: its identity survives the rename into place. */
+  stats: BigIntStats
+}
+
+export interface WriteTempOptions {
+  signal?: AbortSignal
+  onProgress?: (bytesWritten: number) => void
+  /** Called with each chunk before it is written (e.g. to hash the parts of a multipart upload). */
+  onChunk?: (chunk: Buffer) => void
+}
+
+/** Writes `source` into a new temp file in `dir`, fsyncs it, and returns its digests and stat. */
+export async function writeTemp(dir: string, source: AsyncIterable<Uint8Array> | Buffer, options: WriteTempOptions = {}): Promise<WrittenTemp> {
+  const path = join(dir, `${process.pid}.${randomBytes(8).toString('hex')}`)
+  const md5 = createHash('md5')
+  const sha256 = createHash('sha256')
+  let size = 0
+  const handle = await open(path, 'wx')
+  try {
+    const chunks = Buffer.isBuffer(source) ? [source] : source
+    for await (const piece of chunks) {
+      options.signal?.throwIfAborted()
+      const chunk = Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength)
+      options.onChunk?.(chunk)
+      md5.update(chunk)
+      sha256.update(chunk)
+      await handle.write(chunk)
+      size += chunk.length
+      options.onProgress?.(size)
+    }
+    await handle.sync()
+    const stats = await handle.stat({bigint: true})
+    await handle.close()
+    return {path, size, md5: md5.digest('hex'), sha256: sha256.digest('hex'), stats}
+  } catch (error) {
+    await handle.close().catch(() => undefined)
+    await unlink(path).catch(() => undefined)
+    throw error
+  }
+}
+
+/** Removes temp files whose writing process no longer runs (a crash or kill -9 left them). */
+export async function sweepTemp(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    const pid = Number.parseInt(name, 10)
+    if (Number.isInteger(pid) && pid !== process.pid && !isProcessRunning(pid)) await unlink(join(dir, name)).catch(() => undefined)
+  }
+}
+
+/** Whether a process with this pid exists (a reused pid only delays a cleanup). */
+export function isProcessRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
