@@ -10,7 +10,7 @@ import {DecodeError, XdrReader, XdrWriter} from '../../src/protocols/rpc/xdr.js'
 
 const silent = {debug() {}, info() {}, warn() {}, error() {}}
 
-function callRecord(xid: number, prog: number, vers: number, proc: number, args = Buffer.alloc(0), uid = 1000): Buffer {
+function callRecord(xid: number, prog: number, vers: number, proc: number, args: Buffer = Buffer.alloc(0), uid = 1000): Buffer {
   const cred = new XdrWriter().uint32(0).string('host').uint32(uid).uint32(100).uint32(2).uint32(100).uint32(27).toBuffer()
   return new XdrWriter().uint32(xid).uint32(0).uint32(2).uint32(prog).uint32(vers).uint32(proc)
     .uint32(AUTH_SYS).opaque(cred).uint32(0).opaque(Buffer.alloc(0)).fixedOpaque(args).toBuffer()
