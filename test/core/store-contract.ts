@@ -39,11 +39,11 @@ const MiB = 1024 * 1024
 /** S3's smallest part, except the last. */
 const MIN_PART = 5 * MiB
 
-function md5(bytes: Buffer): string {
+export function md5(bytes: Buffer): string {
   return createHash('md5').update(bytes).digest('hex')
 }
 
-function sha256(bytes: Buffer): string {
+export function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex')
 }
 
@@ -52,13 +52,13 @@ function multipartEtag(parts: Buffer[]): string {
   return `${md5(Buffer.concat(digests))}-${parts.length}`
 }
 
-async function readAll(stream: Readable): Promise<Buffer> {
+export async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = []
   for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array))
   return Buffer.concat(chunks)
 }
 
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const all: T[] = []
   for await (const item of items) all.push(item)
   return all
@@ -79,7 +79,7 @@ async function listNames(store: ObjectStore, base: string, options: ListOptions 
   return names(await collect(store.list({prefix: base, ...options})), base)
 }
 
-async function rejectsWith(promise: Promise<unknown>, code: StoreErrorCode): Promise<void> {
+export async function rejectsWith(promise: Promise<unknown>, code: StoreErrorCode): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
     assert.ok(isStoreError(error), `expected a StoreError ${code}, got ${String(error)}`)
     assert.equal(error.code, code, error.message)
