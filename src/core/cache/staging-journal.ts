@@ -124,6 +124,16 @@ export class StagingJournal {
     this.deleteStatement.run(ino)
   }
 
+  /** Base objects under `fromPrefix` moved to `toPrefix` (a directory rename moved them). */
+  rebase(fromPrefix: string, toPrefix: string): void {
+    for (const ino of this.inos()) {
+      const file = this.get(ino)!
+      if (file.base?.key.startsWith(fromPrefix)) {
+        this.put({...file, base: {...file.base, key: toPrefix + file.base.key.slice(fromPrefix.length)}})
+      }
+    }
+  }
+
   /** Every staged inode, oldest first (few: they are uploaded within seconds). */
   inos(): Ino[] {
     return (this.allStatement.all() as Array<{ino: number}>).map((row) => BigInt(row.ino))

@@ -124,8 +124,11 @@ export interface PosixFs {
   rename(fromParent: Ino, fromName: string, toParent: Ino, toName: string): Promise<void>
   statfs(): Promise<StatFs>
 
-  /** `/a/b` relative to the store root → attributes; follows no symlinks. */
-  resolve(path: string): Promise<Attr>
+  /**
+   * `/a/b` relative to the store root → attributes. Follows no symlinks unless `follow` is set;
+   * then symlinks on the way and at the end are followed (ELOOP after 40).
+   */
+  resolve(path: string, options?: {follow?: boolean}): Promise<Attr>
   /** The path of an inode, for logs and errors. */
   pathOf(ino: Ino): string
 

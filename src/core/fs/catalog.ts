@@ -1,0 +1,280 @@
+import type PQueue from 'p-queue'
+import {fsError} from '../errors.js'
+import type {InodeFields, InodeRow} from '../cache/inode-table.js'
+import {ListingWriter, type ListedChild} from '../cache/listing-writer.js'
+import type {MetaCache} from '../cache/meta-cache.js'
+import type {OwnerDefaults} from '../cache/new-rows.js'
+import type {StagedFile} from '../cache/staging-journal.js'
+import {classifyName, dirPrefix, displayPath, markerKey, RESERVED_NAME} from '../layout/keys.js'
+import {defaultMode, parseAttributes} from '../layout/metadata.js'
+import {maxTimestamp, timestampFromMs} from '../layout/timestamp.js'
+import type {Logger} from '../logger.js'
+import type {ListEntry, ObjectHead, ObjectStore} from '../store/object-store.js'
+import {ROOT_INO, type Attr, type Ino} from './types.js'
+
+/** What the store holds at a path. */
+export type Probe =
+  | {kind: 'object'; head: ObjectHead}
+  | {kind: 'marker'; head: ObjectHead}
+  | {kind: 'implicit'}
+  | {kind: 'absent'}
+
+export interface CatalogOptions {
+  store: ObjectStore
+  cache: MetaCache
+  ttlMs: number
+  exclusive: boolean
+  owner: OwnerDefaults
+  logger: Logger
+  /** Bounds the HEAD requests of attribute-hungry listings. */
+  headQueue: PQueue
+}
+
+const LISTING_BATCH = 1000
+
+/**
+ * The cache-backed view of the store's namespace: rows for paths, refreshed from the store when
+ * their time-to-live has passed, and directory listings streamed into SQLite. No locking here:
+ * callers hold the namespace lock.
+ */
+export class Catalog {
+  private readonly listings = new Map<Ino, Promise<void>>()
+
+  constructor(private readonly options: CatalogOptions) {}
+
+  private get cache(): MetaCache {
+    return this.options.cache
+  }
+
+  fresh(at: number | undefined): boolean {
+    return at !== undefined && (this.options.exclusive || Date.now() - at < this.options.ttlMs)
+  }
+
+  /** The row of an inode, or ESTALE when the inode is gone (deleted, or replaced by another type). */
+  row(ino: Ino, syscall: string): InodeRow {
+    const row = this.cache.inodes.get(ino)
+    if (!row) throw fsError('ESTALE', syscall, `<inode ${ino}>`)
+    return row
+  }
+
+  /** The relative path of a row ('' for the root). */
+  path(row: InodeRow): string {
+    const path = this.cache.inodes.pathOf(row.ino)
+    if (path === undefined) throw fsError('ESTALE', 'path', `<inode ${row.ino}>`)
+    return path
+  }
+
+  display(row: InodeRow): string {
+    return displayPath(this.cache.inodes.pathOf(row.ino) ?? `<inode ${row.ino}>`)
+  }
+
+  attrOf(row: InodeRow, staged: StagedFile | undefined = this.cache.staging.get(row.ino)): Attr {
+    const dir = row.type === 'dir'
+    let mtime = staged?.mtime ?? row.mtime
+    let ctime = staged?.ctime ?? row.ctime
+    if (dir && row.changedAt !== undefined) {
+      const changed = timestampFromMs(row.changedAt)
+      mtime = maxTimestamp(mtime, changed)
+      ctime = maxTimestamp(ctime, changed)
+    }
+    return {
+      ino: row.ino,
+      generation: this.cache.epoch,
+      type: row.type,
+      mode: staged?.mode ?? row.mode,
+      nlink: dir ? 2 : 1,
+      uid: staged?.uid ?? row.uid,
+      gid: staged?.gid ?? row.gid,
+      size: dir ? 0 : staged?.size ?? row.size,
+      rdev: row.rdev,
+      atime: staged?.atime ?? row.atime,
+      mtime,
+      ctime,
+    }
+  }
+
+  /** Whether the row's attributes can be answered without the store. */
+  attrsCurrent(row: InodeRow): boolean {
+    return row.ino === ROOT_INO || this.fresh(row.attrsAt) || this.cache.staging.get(row.ino) !== undefined
+  }
+
+  /** Looks up a child: from the cache while fresh, else from the store. Undefined when absent. */
+  async child(parent: InodeRow, name: string): Promise<InodeRow | undefined> {
+    if (name === '.') return parent
+    if (name === '..') return parent.ino === ROOT_INO ? parent : this.row(parent.parent, 'lookup')
+    if (classifyName(name) !== undefined || (parent.ino === ROOT_INO && name === RESERVED_NAME)) return undefined
+    const row = this.cache.inodes.child(parent.ino, name)
+    if (row) return this.attrsCurrent(row) ? row : this.refresh(row)
+    if (this.fresh(parent.listedAt)) return undefined
+    const path = this.childPath(parent, name)
+    const probe = await this.probe(path)
+    if (probe.kind === 'absent') return undefined
+    return this.record(parent.ino, name, probe)
+  }
+
+  /** The current row for a row's path after asking the store; undefined (row forgotten) when gone. */
+  async refresh(row: InodeRow): Promise<InodeRow | undefined> {
+    // The root has no marker, and staged data is newer than anything the store has.
+    if (row.ino === ROOT_INO || this.cache.staging.get(row.ino)) return row
+    const path = this.path(row)
+    let probe: Probe | undefined
+    if (row.type !== 'dir') {
+      const head = await this.options.store.head(path)
+      if (head) probe = {kind: 'object', head}
+    } else if (row.marker !== false) {
+      const head = await this.options.store.head(markerKey(path))
+      if (head) probe = {kind: 'marker', head}
+    }
+    probe ??= await this.probe(path)
+    if (probe.kind === 'absent') {
+      this.forget(row)
+      return this.cache.inodes.get(row.ino)
+    }
+    return this.record(row.parent, row.name, probe)
+  }
+
+  /** Asks the store what is at a path: a marker wins over an object of the same name. */
+  async probe(path: string): Promise<Probe> {
+    const {store} = this.options
+    const [object, marker] = await Promise.all([store.head(path), store.head(markerKey(path))])
+    if (marker) return {kind: 'marker', head: marker}
+    if (object) return {kind: 'object', head: object}
+    for await (const _entry of store.list({prefix: dirPrefix(path), pageSize: 1})) return {kind: 'implicit'}
+    return {kind: 'absent'}
+  }
+
+  /**
+   * Stores what a probe found. The inode number is kept unless the entry changed its kind (a file
+   * became a directory, a symlink a file...): then the old number goes stale and a new one is given.
+   */
+  record(parent: Ino, name: string, probe: Exclude<Probe, {kind: 'absent'}>): InodeRow {
+    const now = Date.now()
+    const {inodes} = this.cache
+    return this.cache.transaction(() => {
+      const existing = inodes.child(parent, name)
+      const fields = this.fieldsOf(probe, existing, now)
+      if (existing && (existing.type === fields.type || (!existing.typeKnown && existing.type !== 'dir' && fields.type !== 'dir'))) {
+        inodes.update(existing.ino, fields)
+        return inodes.get(existing.ino)!
+      }
+      if (existing) inodes.deleteSubtree(existing.ino)
+      this.touchDir(parent, now)
+      return inodes.insert(parent, name, fields)
+    })
+  }
+
+  private fieldsOf(probe: Exclude<Probe, {kind: 'absent'}>, existing: InodeRow | undefined, now: number): InodeFields {
+    const {owner} = this.options
+    if (probe.kind === 'implicit') {
+      const time = existing?.type === 'dir' ? existing.mtime : timestampFromMs(now)
+      return {
+        type: 'dir', typeKnown: true, marker: false, size: 0, etag: undefined, lastModified: undefined,
+        mode: defaultMode('dir'), uid: owner.uid, gid: owner.gid, rdev: 0,
+        mtime: time, atime: time, ctime: time, seenAt: now, attrsAt: now,
+      }
+    }
+    const {head} = probe
+    const {attributes} = parseAttributes(head.metadata, probe.kind, head.lastModified, owner)
+    const sameContent = existing?.etag === head.etag
+    return {
+      type: attributes.type,
+      typeKnown: true,
+      marker: probe.kind === 'marker' ? true : undefined,
+      size: probe.kind === 'marker' ? 0 : head.size,
+      etag: head.etag,
+      lastModified: head.lastModified.getTime(),
+      mode: attributes.mode,
+      uid: attributes.uid,
+      gid: attributes.gid,
+      rdev: attributes.rdev,
+      mtime: attributes.mtime,
+      atime: attributes.atime,
+      ctime: attributes.ctime,
+      target: sameContent ? existing?.target : undefined,
+      seenAt: now,
+      attrsAt: now,
+    }
+  }
+
+  /** Notes a change among a directory's entries (its mtime and ctime show it). */
+  touchDir(dir: Ino, now = Date.now()): void {
+    this.cache.inodes.update(dir, {changedAt: now})
+  }
+
+  /**
+   * Forgets a row and everything below it, unless staged data lives there (then the local entries
+   * stay: they will be uploaded).
+   */
+  forget(row: InodeRow): void {
+    if (this.protectedInos().has(row.ino)) return
+    this.cache.transaction(() => {
+      this.cache.inodes.deleteSubtree(row.ino)
+      this.touchDir(row.parent)
+    })
+  }
+
+  /** Staged inodes and their ancestors: never forgotten because the store does not show them. */
+  protectedInos(): Set<Ino> {
+    const result = new Set<Ino>()
+    for (const ino of this.cache.staging.inos()) {
+      for (const row of this.cache.inodes.ancestry(ino) ?? []) result.add(row.ino)
+    }
+    return result
+  }
+
+  /**
+   * Makes sure the directory's complete listing is in the cache: `fresh` demands one within the
+   * time-to-live, otherwise any complete listing will do (a reader paging through keeps its view).
+   */
+  async ensureListing(dir: InodeRow, fresh: boolean): Promise<void> {
+    if (dir.listedAt !== undefined && (!fresh || this.fresh(dir.listedAt))) return
+    let pending = this.listings.get(dir.ino)
+    if (!pending) {
+      pending = this.list(dir).finally(() => this.listings.delete(dir.ino))
+      this.listings.set(dir.ino, pending)
+    }
+    await pending
+  }
+
+  private async list(dir: InodeRow): Promise<void> {
+    const prefix = dirPrefix(this.path(dir))
+    const writer = new ListingWriter(this.cache, dir.ino, this.options.owner)
+    let page: ListedChild[] = []
+    for await (const entry of this.options.store.list({prefix, delimiter: '/'})) {
+      const child = listedChild(entry, prefix, dir.ino === ROOT_INO)
+      if (child) page.push(child)
+      if (page.length >= LISTING_BATCH) {
+        writer.applyPage(page)
+        page = []
+      }
+    }
+    writer.applyPage(page)
+    const keep = this.protectedInos()
+    writer.finish((row) => keep.has(row.ino))
+    this.options.logger.debug('listed directory', {path: displayPath(prefix.slice(0, -1)), ino: dir.ino})
+  }
+
+  /** Brings the attributes of these rows up to date, HEADing in parallel; drops rows that vanished. */
+  async withAttributes(rows: InodeRow[]): Promise<InodeRow[]> {
+    const {headQueue} = this.options
+    const refreshed = await Promise.all(rows.map((row) => (this.attrsCurrent(row) ? row : headQueue.add(() => this.refresh(row)))))
+    // A row whose kind changed got a new number: it shows up again later in cookie order.
+    return refreshed.filter((row, index): row is InodeRow => row !== undefined && row.ino === rows[index].ino)
+  }
+
+  private childPath(parent: InodeRow, name: string): string {
+    const base = this.path(parent)
+    return base === '' ? name : `${base}/${name}`
+  }
+}
+
+/** A listing entry as a child of the listed directory, or undefined when it is not shown. */
+function listedChild(entry: ListEntry, prefix: string, atRoot: boolean): ListedChild | undefined {
+  const name = entry.kind === 'object' ? entry.key.slice(prefix.length) : entry.prefix.slice(prefix.length, -1)
+  if (entry.kind === 'object' && name === '') return undefined // the directory's own marker
+  if (classifyName(name) !== undefined || name.includes('/')) return undefined
+  if (atRoot && name === RESERVED_NAME) return undefined
+  return entry.kind === 'object'
+    ? {kind: 'object', name, size: entry.size, etag: entry.etag, lastModified: entry.lastModified.getTime()}
+    : {kind: 'dir', name}
+}

@@ -1,0 +1,906 @@
+import {readdir} from 'node:fs/promises'
+import {Readable} from 'node:stream'
+import PQueue from 'p-queue'
+import {fsError, isFsError, type FsError} from '../errors.js'
+import type {InodeRow} from '../cache/inode-table.js'
+import {MetaCache} from '../cache/meta-cache.js'
+import {addRange, gapsIn, unionRanges} from '../cache/range-set.js'
+import type {StagedFile} from '../cache/staging-journal.js'
+import {byteLength, checkNewName, dirPrefix, DIRECTORY_CONTENT_TYPE, displayPath, joinPath, KEY_MAX, markerKey, NAME_MAX} from '../layout/keys.js'
+import {formatAttributes, type ObjectAttributes} from '../layout/metadata.js'
+import {fileTypeOfMode, makeMode, PERMISSION_BITS, S_IFMT} from '../layout/mode.js'
+import {timestampNow} from '../layout/timestamp.js'
+import {silentLogger, type Logger} from '../logger.js'
+import type {ObjectStore} from '../store/object-store.js'
+import {Catalog} from './catalog.js'
+import {toFsError} from './errno.js'
+import {KeyedMutex, ReadWriteLock} from './locks.js'
+import {grantedAccess} from './permissions.js'
+import {deletePrefix, movePrefix} from './prefix-mover.js'
+import {DEFAULT_READ_AHEAD, ReadAhead, type ReadAheadOptions} from './read-ahead.js'
+import {StagingFiles} from './staging-files.js'
+import {DEFAULT_UPLOADER, Uploader, type UploaderOptions} from './uploader.js'
+import {
+  ACCESS_WRITE, ROOT_INO,
+  type Attr, type Caller, type CreateOptions, type DirEntry, type FileType, type Ino, type PosixFs,
+  type ReadDirPage, type SetAttr, type StatFs, type Timestamp,
+} from './types.js'
+
+export interface FsOptions {
+  store: ObjectStore
+  /** Holds meta.db and staging/ (see defaultCacheDir). */
+  cacheDir: string
+  /** How long cached attributes and listings are trusted. Default 5000 ms. */
+  cacheTtlMs?: number
+  /** This process is the store's only writer: cached attributes and listings never expire. */
+  exclusive?: boolean
+  /** Owner of entries whose metadata names none. Default: this process's uid/gid. */
+  uid?: number
+  gid?: number
+  /** Every mutation fails with EROFS; no owner lock is taken and no journal is recovered. */
+  readOnly?: boolean
+  /** Staged data is uploaded this long after the last write to a file. Default 1000 ms. */
+  flushDelayMs?: number
+  logger?: Logger
+  /** Parallel HEADs for listings with attributes (default 32). */
+  headConcurrency?: number
+  readAhead?: Partial<ReadAheadOptions>
+  upload?: Partial<UploaderOptions>
+}
+
+/** S3's largest object. */
+const MAX_FILE_SIZE = 5 * 1024 ** 4
+const SYMLINK_MAX = 4095
+const MAX_SYMLINK_HOPS = 40
+const STREAM_CHUNK = 1024 * 1024
+const RETRY_MAX_MS = 60_000
+const MOVE_CONCURRENCY = 16
+
+/**
+ * The POSIX filesystem over an object store. Namespace and attributes come from the metadata cache
+ * (refreshed from the store after their time-to-live); writes are staged in local files, journaled,
+ * and uploaded as whole objects on fsync, after an idle delay, or on flushAll/close.
+ *
+ * Creating a file stages it rather than putting an empty object at once: it is visible through this
+ * Fs immediately, and the store sees it with its data at the first upload (saving a PUT per file).
+ *
+ * Locking: every operation that touches the store holds the namespace lock shared; a directory
+ * rename holds it exclusively (it moves many keys). Entry changes in a directory hold that
+ * directory's mutex; staged data of an inode is changed and uploaded under the inode's mutex.
+ */
+export class Fs implements PosixFs {
+  readonly root: Ino = ROOT_INO
+
+  private readonly catalog: Catalog
+  private readonly files: StagingFiles
+  private readonly uploader: Uploader
+  private readonly readAhead: ReadAhead
+  private readonly namespace = new ReadWriteLock()
+  private readonly dirLocks = new KeyedMutex<Ino>()
+  private readonly inoLocks = new KeyedMutex<Ino>()
+  private readonly timers = new Map<Ino, NodeJS.Timeout>()
+  private readonly retryDelays = new Map<Ino, number>()
+  private readonly store: ObjectStore
+  private readonly readOnly: boolean
+  private readonly flushDelayMs: number
+  private readonly maxKeyBytes: number
+  private readonly logger: Logger
+  private closed = false
+
+  private constructor(private readonly cache: MetaCache, options: FsOptions) {
+    this.store = options.store
+    this.readOnly = options.readOnly ?? false
+    this.flushDelayMs = options.flushDelayMs ?? 1000
+    this.logger = options.logger ?? silentLogger
+    this.maxKeyBytes = KEY_MAX - storePrefixBytes(options.store.url)
+    const owner = {uid: options.uid ?? process.getuid?.() ?? 0, gid: options.gid ?? process.getgid?.() ?? 0}
+    this.catalog = new Catalog({
+      store: this.store,
+      cache,
+      ttlMs: options.cacheTtlMs ?? 5000,
+      exclusive: options.exclusive ?? false,
+      owner,
+      logger: this.logger,
+      headQueue: new PQueue({concurrency: options.headConcurrency ?? 32}),
+    })
+    this.files = new StagingFiles((ino) => cache.stagingFile(ino))
+    this.uploader = new Uploader(this.store, this.files, (staged) => cache.staging.put(staged), this.logger, {...DEFAULT_UPLOADER, ...options.upload})
+    this.readAhead = new ReadAhead(this.store, {...DEFAULT_READ_AHEAD, ...options.readAhead})
+    this.initRoot(owner)
+  }
+
+  /**
+   * Opens the cache (taking the owner lock unless read-only), then finishes directory renames and
+   * uploads staged writes left by an earlier process before returning.
+   */
+  static async open(options: FsOptions): Promise<Fs> {
+    const readOnly = options.readOnly ?? false
+    const cache = MetaCache.open(options.cacheDir, {owner: !readOnly})
+    const fs = new Fs(cache, options)
+    if (!readOnly) {
+      try {
+        await fs.recover()
+      } catch (error) {
+        cache.close()
+        throw error
+      }
+    }
+    return fs
+  }
+
+  // ── lookups and attributes ────────────────────────────────────────────────────────────────────
+
+  lookup(parent: Ino, name: string): Promise<Attr> {
+    return this.shared('lookup', async () => {
+      const dir = this.dirRow(parent, 'lookup')
+      if (byteLength(name) > NAME_MAX) throw fsError('ENAMETOOLONG', 'lookup', displayPath(joinPath(this.catalog.path(dir), name)))
+      return this.catalog.attrOf(await this.childOrThrow(dir, name, 'lookup'))
+    })
+  }
+
+  getattr(ino: Ino): Promise<Attr> {
+    return this.shared('getattr', async () => this.catalog.attrOf(await this.currentRow(ino, 'getattr')))
+  }
+
+  setattr(ino: Ino, changes: SetAttr): Promise<Attr> {
+    return this.shared('setattr', async () => {
+      this.checkWritable('setattr', ino)
+      const row = await this.currentRow(ino, 'setattr')
+      if (changes.size !== undefined) {
+        if (row.type === 'dir') throw fsError('EISDIR', 'setattr', this.catalog.display(row))
+        if (row.type !== 'file') throw fsError('EINVAL', 'setattr', this.catalog.display(row))
+        if (changes.size < 0 || changes.size > MAX_FILE_SIZE) throw fsError('EFBIG', 'setattr', this.catalog.display(row))
+      }
+      return this.inoLocks.run(ino, async () => {
+        const staged = this.cache.staging.get(ino)
+        if (staged || changes.size !== undefined) return this.setStagedAttributes(row, changes)
+        return this.setStoredAttributes(row, changes)
+      })
+    })
+  }
+
+  access(ino: Ino, caller: Caller, mask: number): Promise<number> {
+    return this.shared('access', async () => {
+      const granted = grantedAccess(this.catalog.attrOf(await this.currentRow(ino, 'access')), caller, mask)
+      return this.readOnly ? granted & ~ACCESS_WRITE : granted
+    })
+  }
+
+  resolve(path: string, options: {follow?: boolean} = {}): Promise<Attr> {
+    return this.shared('resolve', async () => this.catalog.attrOf(await this.walk(path, options.follow ?? false)))
+  }
+
+  pathOf(ino: Ino): string {
+    const path = this.cache.inodes.pathOf(ino)
+    return path === undefined ? `<inode ${ino}>` : displayPath(path)
+  }
+
+  statfs(): Promise<StatFs> {
+    // An object store has no meaningful capacity: report a large, constant one.
+    const total = 2 ** 50
+    return Promise.resolve({
+      totalBytes: total, freeBytes: total, availBytes: this.readOnly ? 0 : total,
+      totalFiles: 2 ** 40, freeFiles: 2 ** 40, nameMax: NAME_MAX, blockSize: 4096,
+    })
+  }
+
+  // ── directories ───────────────────────────────────────────────────────────────────────────────
+
+  readdir(dir: Ino, cookie: bigint, count: number, options: {attributes?: boolean} = {}): Promise<ReadDirPage> {
+    return this.shared('readdir', async () => {
+      const row = this.dirRow(dir, 'readdir')
+      await this.catalog.ensureListing(row, cookie === 0n)
+      const limit = Math.max(1, count)
+      const rows = this.cache.inodes.children(dir, cookie, limit + 1)
+      const eof = rows.length <= limit
+      let page = rows.slice(0, limit)
+      if (options.attributes) page = await this.catalog.withAttributes(page)
+      const entries: DirEntry[] = page.map((child) => ({
+        name: child.name,
+        ino: child.ino,
+        type: child.type,
+        cookie: child.ino,
+        ...(options.attributes ? {attr: this.catalog.attrOf(child)} : {}),
+      }))
+      return {entries, eof, verifier: BigInt(this.cache.epoch)}
+    })
+  }
+
+  mkdir(parent: Ino, name: string, options: CreateOptions): Promise<Attr> {
+    return this.inDirectory('mkdir', parent, name, {directory: true}, async (dir, path) => {
+      const attributes = newAttributes('dir', options)
+      const result = await this.store.put(markerKey(path), Buffer.alloc(0), {metadata: formatAttributes(attributes), contentType: DIRECTORY_CONTENT_TYPE})
+      const now = Date.now()
+      const row = this.cache.transaction(() => {
+        this.catalog.touchDir(dir.ino, now)
+        return this.cache.inodes.insert(dir.ino, name, {
+          ...attributes, typeKnown: true, marker: true, size: 0, etag: result.etag,
+          seenAt: now, attrsAt: now, listedAt: now,
+        })
+      })
+      return this.catalog.attrOf(row)
+    })
+  }
+
+  rmdir(parent: Ino, name: string): Promise<void> {
+    return this.shared('rmdir', async () => {
+      this.checkWritable('rmdir', parent)
+      if (name === '.') throw fsError('EINVAL', 'rmdir', this.pathOf(parent))
+      if (name === '..') throw fsError('ENOTEMPTY', 'rmdir', this.pathOf(parent))
+      const first = await this.childOrThrow(this.dirRow(parent, 'rmdir'), name, 'rmdir')
+      await this.dirLocks.runAll([parent, first.ino], async () => {
+        const row = await this.childOrThrow(this.dirRow(parent, 'rmdir'), name, 'rmdir')
+        if (row.type !== 'dir') throw fsError('ENOTDIR', 'rmdir', this.catalog.display(row))
+        const path = this.catalog.path(row)
+        if (!(await this.isEmptyDir(row, path))) throw fsError('ENOTEMPTY', 'rmdir', displayPath(path))
+        await this.store.delete([markerKey(path)])
+        this.cache.transaction(() => {
+          this.cache.inodes.deleteSubtree(row.ino)
+          this.catalog.touchDir(parent)
+        })
+      })
+    })
+  }
+
+  // ── files, links and nodes ────────────────────────────────────────────────────────────────────
+
+  create(parent: Ino, name: string, options: CreateOptions & {exclusive?: boolean}): Promise<Attr> {
+    return this.inDirectory('create', parent, name, {allowExisting: !options.exclusive}, async (dir, path, existing) => {
+      if (existing) {
+        if (existing.type === 'dir') throw fsError('EISDIR', 'create', displayPath(path))
+        return this.catalog.attrOf(existing)
+      }
+      const attributes = newAttributes('file', options)
+      const now = Date.now()
+      const row = this.cache.transaction(() => {
+        this.catalog.touchDir(dir.ino, now)
+        const inserted = this.cache.inodes.insert(dir.ino, name, {...attributes, typeKnown: true, size: 0, seenAt: now, attrsAt: now})
+        this.cache.staging.put({
+          ino: inserted.ino, size: 0, written: [], fetched: [], baseLimit: 0, stagedAt: now,
+          mode: attributes.mode, uid: attributes.uid, gid: attributes.gid,
+          mtime: attributes.mtime, atime: attributes.atime, ctime: attributes.ctime,
+        })
+        return inserted
+      })
+      await this.files.create(row.ino, 0)
+      this.scheduleFlush(row.ino)
+      return this.catalog.attrOf(row)
+    })
+  }
+
+  mknod(parent: Ino, name: string, options: CreateOptions & {rdev?: number}): Promise<Attr> {
+    const type = fileTypeOfMode(options.mode)
+    if ((options.mode & S_IFMT) === 0 || type === 'file') return this.create(parent, name, {...options, exclusive: true})
+    if (type !== 'fifo' && type !== 'socket' && type !== 'chardev' && type !== 'blockdev') {
+      return Promise.reject(fsError('EINVAL', 'mknod', this.pathOf(parent), {detail: 'unsupported file type'}))
+    }
+    return this.inDirectory('mknod', parent, name, {}, async (dir, path) => {
+      const attributes = {...newAttributes(type, options), rdev: type === 'chardev' || type === 'blockdev' ? options.rdev ?? 0 : 0}
+      const result = await this.store.put(path, Buffer.alloc(0), {metadata: formatAttributes(attributes)})
+      return this.catalog.attrOf(this.insertObjectRow(dir.ino, name, attributes, {size: 0, etag: result.etag}))
+    })
+  }
+
+  symlink(parent: Ino, name: string, target: string, options: Omit<CreateOptions, 'mode'>): Promise<Attr> {
+    return this.inDirectory('symlink', parent, name, {}, async (dir, path) => {
+      if (target === '') throw fsError('ENOENT', 'symlink', displayPath(path), {detail: 'empty target'})
+      if (byteLength(target) > SYMLINK_MAX || target.includes('\0')) throw fsError('ENAMETOOLONG', 'symlink', displayPath(path))
+      const attributes = newAttributes('symlink', {...options, mode: 0o777})
+      const body = Buffer.from(target, 'utf8')
+      const result = await this.store.put(path, body, {metadata: formatAttributes(attributes)})
+      return this.catalog.attrOf(this.insertObjectRow(dir.ino, name, attributes, {size: body.length, etag: result.etag, target}))
+    })
+  }
+
+  readlink(ino: Ino): Promise<string> {
+    return this.shared('readlink', async () => {
+      const row = await this.currentRow(ino, 'readlink')
+      if (row.type !== 'symlink') throw fsError('EINVAL', 'readlink', this.catalog.display(row), {detail: 'not a symbolic link'})
+      return this.targetOf(row)
+    })
+  }
+
+  unlink(parent: Ino, name: string): Promise<void> {
+    return this.shared('unlink', async () => {
+      this.checkWritable('unlink', parent)
+      await this.dirLocks.run(parent, async () => {
+        const row = await this.childOrThrow(this.dirRow(parent, 'unlink'), name, 'unlink')
+        if (row.type === 'dir') throw fsError('EISDIR', 'unlink', this.catalog.display(row))
+        await this.inoLocks.run(row.ino, async () => {
+          this.cancelFlush(row.ino)
+          // The object goes first: if that fails, nothing has changed.
+          await this.store.delete([this.catalog.path(row)])
+          this.cache.transaction(() => {
+            this.cache.staging.delete(row.ino)
+            this.cache.inodes.deleteSubtree(row.ino)
+            this.catalog.touchDir(parent)
+          })
+          await this.files.remove(row.ino)
+          this.readAhead.forget(row.ino)
+        })
+      })
+    })
+  }
+
+  rename(fromParent: Ino, fromName: string, toParent: Ino, toName: string): Promise<void> {
+    return this.guard('rename', undefined, async () => {
+      this.checkWritable('rename', fromParent)
+      const source = await this.namespace.read(async () => this.childOrThrow(this.dirRow(fromParent, 'rename'), fromName, 'rename'))
+      if (fromName === '.' || fromName === '..' || source.ino === ROOT_INO) throw fsError('EINVAL', 'rename', this.catalog.display(source))
+      if (source.type === 'dir') {
+        await this.namespace.write(() => this.renameDirectory(fromParent, fromName, toParent, toName))
+      } else {
+        await this.namespace.read(() => this.dirLocks.runAll([fromParent, toParent], () => this.renameFile(fromParent, fromName, toParent, toName)))
+      }
+    })
+  }
+
+  // ── data ──────────────────────────────────────────────────────────────────────────────────────
+
+  read(ino: Ino, offset: number, length: number): Promise<{data: Buffer; eof: boolean}> {
+    return this.shared('read', async () => {
+      if (offset < 0 || length < 0) throw fsError('EINVAL', 'read', this.pathOf(ino))
+      for (;;) {
+        const row = await this.fileRow(ino, 'read')
+        const staged = this.cache.staging.get(ino)
+        try {
+          const size = staged?.size ?? row.size
+          const data = staged
+            ? await this.readStaged(staged, offset, length)
+            : await this.readAhead.read({ino, key: this.catalog.path(row), etag: row.etag ?? '', size}, offset, length)
+          return {data, eof: offset + data.length >= size}
+        } catch (error) {
+          // The upload finished and removed the staging file meanwhile: read the object instead.
+          if (staged && (error as NodeJS.ErrnoException).code === 'ENOENT' && !this.cache.staging.get(ino)) continue
+          throw error
+        }
+      }
+    })
+  }
+
+  readStream(ino: Ino, range: {offset: number; length?: number} = {offset: 0}): Readable {
+    return Readable.from(this.streamChunks(ino, range.offset, range.length))
+  }
+
+  write(ino: Ino, offset: number, data: Buffer, options: {stable?: boolean} = {}): Promise<Attr> {
+    return this.shared('write', async () => {
+      this.checkWritable('write', ino)
+      if (offset < 0) throw fsError('EINVAL', 'write', this.pathOf(ino))
+      if (offset + data.length > MAX_FILE_SIZE) throw fsError('EFBIG', 'write', this.pathOf(ino))
+      const row = await this.fileRow(ino, 'write')
+      const staged = await this.inoLocks.run(ino, async () => {
+        const current = await this.stage(row)
+        await this.files.write(ino, offset, data)
+        const now = timestampNow()
+        const updated: StagedFile = {
+          ...current,
+          written: addRange(current.written, offset, offset + data.length),
+          size: Math.max(current.size, offset + data.length),
+          mtime: now,
+          ctime: now,
+        }
+        this.cache.staging.put(updated)
+        return updated
+      })
+      if (options.stable) await this.upload(ino, 'write')
+      else this.scheduleFlush(ino)
+      return this.catalog.attrOf(this.cache.inodes.get(ino) ?? row, options.stable ? undefined : staged)
+    })
+  }
+
+  fsync(ino: Ino): Promise<void> {
+    return this.shared('fsync', async () => {
+      this.catalog.row(ino, 'fsync')
+      await this.upload(ino, 'fsync')
+    })
+  }
+
+  /** Uploads everything staged; fails with EIO (the first failure) if any upload failed, keeping the data staged. */
+  flushAll(): Promise<void> {
+    return this.shared('flushAll', async () => {
+      if (this.readOnly) return
+      const failures: FsError[] = []
+      const queue = new PQueue({concurrency: 4})
+      await Promise.all(this.cache.staging.inos().map((ino) => queue.add(() => this.upload(ino, 'flush').catch((error: FsError) => {
+        failures.push(error)
+      }))))
+      if (failures.length > 0) throw failures[0]
+    })
+  }
+
+  /** Uploads what is staged, then releases the cache (and its lock). The store stays open: it is the caller's. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    try {
+      if (!this.readOnly) await this.flushAll()
+    } finally {
+      this.closed = true
+      for (const timer of this.timers.values()) clearTimeout(timer)
+      this.timers.clear()
+      await this.files.closeAll()
+      this.cache.close()
+    }
+  }
+
+  // ── internals: locking, rows ──────────────────────────────────────────────────────────────────
+
+  private async guard<T>(syscall: string, ino: Ino | undefined, fn: () => Promise<T>): Promise<T> {
+    if (this.closed) throw fsError('EIO', syscall, undefined, {detail: 'the filesystem is closed'})
+    try {
+      return await fn()
+    } catch (error) {
+      throw toFsError(error, syscall, ino === undefined ? undefined : this.pathOf(ino))
+    }
+  }
+
+  private shared<T>(syscall: string, fn: () => Promise<T>): Promise<T> {
+    return this.guard(syscall, undefined, () => this.namespace.read(fn))
+  }
+
+  private checkWritable(syscall: string, ino: Ino): void {
+    if (this.readOnly) throw fsError('EROFS', syscall, this.pathOf(ino))
+  }
+
+  private dirRow(ino: Ino, syscall: string): InodeRow {
+    const row = this.catalog.row(ino, syscall)
+    if (row.type !== 'dir') throw fsError('ENOTDIR', syscall, this.catalog.display(row))
+    return row
+  }
+
+  private async fileRow(ino: Ino, syscall: string): Promise<InodeRow> {
+    const row = await this.currentRow(ino, syscall)
+    if (row.type === 'dir') throw fsError('EISDIR', syscall, this.catalog.display(row))
+    if (row.type !== 'file') throw fsError('EINVAL', syscall, this.catalog.display(row), {detail: `not a regular file (${row.type})`})
+    return row
+  }
+
+  /** The row of an inode with attributes within their time-to-live; ESTALE when it is gone. */
+  private async currentRow(ino: Ino, syscall: string): Promise<InodeRow> {
+    const row = this.catalog.row(ino, syscall)
+    if (this.catalog.attrsCurrent(row)) return row
+    const current = await this.catalog.refresh(row)
+    if (!current || current.ino !== ino) throw fsError('ESTALE', syscall, this.catalog.display(row))
+    return current
+  }
+
+  private async childOrThrow(dir: InodeRow, name: string, syscall: string): Promise<InodeRow> {
+    const row = await this.catalog.child(dir, name)
+    if (!row) throw fsError('ENOENT', syscall, displayPath(joinPath(this.catalog.path(dir), name)))
+    return row
+  }
+
+  /** Resolves a path from the root; with `follow`, symbolic links on the way (and at the end) are followed. */
+  private async walk(path: string, follow: boolean): Promise<InodeRow> {
+    const root = this.catalog.row(ROOT_INO, 'resolve')
+    const pending = splitPath(path)
+    let current = root
+    let hops = 0
+    while (pending.length > 0) {
+      const name = pending.shift()!
+      if (current.type !== 'dir') throw fsError('ENOTDIR', 'resolve', displayPath(path))
+      const child = await this.childOrThrow(current, name, 'resolve')
+      if (follow && child.type === 'symlink') {
+        if (++hops > MAX_SYMLINK_HOPS) throw fsError('ELOOP', 'resolve', displayPath(path))
+        const target = await this.targetOf(child)
+        pending.unshift(...splitPath(target))
+        if (target.startsWith('/')) current = root
+        continue
+      }
+      current = child
+    }
+    return current
+  }
+
+  private async targetOf(row: InodeRow): Promise<string> {
+    if (row.target !== undefined) return row.target
+    const chunks: Buffer[] = []
+    for await (const chunk of await this.store.get(this.catalog.path(row))) chunks.push(chunk as Buffer)
+    const target = Buffer.concat(chunks).toString('utf8')
+    this.cache.inodes.update(row.ino, {target})
+    return target
+  }
+
+  /**
+   * Runs a creation in a directory under its mutex, after the name checks: EEXIST when the name
+   * exists (unless `allowExisting`, which hands the existing row to `fn`).
+   */
+  private inDirectory<T>(
+    syscall: string, parent: Ino, name: string, options: {directory?: boolean; allowExisting?: boolean},
+    fn: (dir: InodeRow, path: string, existing: InodeRow | undefined) => Promise<T>,
+  ): Promise<T> {
+    return this.shared(syscall, async () => {
+      this.checkWritable(syscall, parent)
+      return this.dirLocks.run(parent, async () => {
+        const dir = this.dirRow(parent, syscall)
+        const dirPath = this.catalog.path(dir)
+        checkNewName(dirPath, name, syscall, {directory: options.directory, maxKeyBytes: this.maxKeyBytes})
+        const path = joinPath(dirPath, name)
+        const existing = await this.catalog.child(dir, name)
+        if (existing && !options.allowExisting) throw fsError('EEXIST', syscall, displayPath(path))
+        return fn(dir, path, existing)
+      })
+    })
+  }
+
+  private insertObjectRow(parent: Ino, name: string, attributes: ObjectAttributes, content: {size: number; etag: string; target?: string}): InodeRow {
+    const now = Date.now()
+    return this.cache.transaction(() => {
+      this.catalog.touchDir(parent, now)
+      return this.cache.inodes.insert(parent, name, {...attributes, ...content, typeKnown: true, seenAt: now, attrsAt: now})
+    })
+  }
+
+  /** Nothing below the directory but its marker, in the store or staged here. */
+  private async isEmptyDir(row: InodeRow, path: string): Promise<boolean> {
+    if ([...this.catalog.protectedInos()].some((ino) => ino !== row.ino && this.cache.inodes.get(ino)?.parent === row.ino)) return false
+    const prefix = dirPrefix(path)
+    for await (const entry of this.store.list({prefix, pageSize: 2})) {
+      if (entry.kind === 'object' && entry.key === prefix) continue
+      return false
+    }
+    return true
+  }
+
+  private initRoot(owner: {uid: number; gid: number}): void {
+    const root = this.cache.inodes.get(ROOT_INO)!
+    if (root.attrsAt !== undefined) return
+    const now = timestampNow()
+    this.cache.inodes.update(ROOT_INO, {uid: owner.uid, gid: owner.gid, mtime: now, atime: now, ctime: now, attrsAt: Date.now()})
+  }
+
+  // ── internals: attributes ─────────────────────────────────────────────────────────────────────
+
+  private async setStagedAttributes(row: InodeRow, changes: SetAttr): Promise<Attr> {
+    let staged = await this.stage(row)
+    const now = timestampNow()
+    if (changes.size !== undefined && changes.size !== staged.size) {
+      if (changes.size < staged.size) {
+        staged = {
+          ...staged,
+          written: clip(staged.written, changes.size),
+          fetched: clip(staged.fetched, changes.size),
+          baseLimit: Math.min(staged.baseLimit, changes.size),
+        }
+      }
+      await this.files.truncate(row.ino, changes.size)
+      staged = {...staged, size: changes.size, mtime: now}
+    }
+    staged = {...staged, ...applyAttributeChanges(staged, changes, now)}
+    this.cache.staging.put(staged)
+    this.scheduleFlush(row.ino)
+    return this.catalog.attrOf(row, staged)
+  }
+
+  /** chmod/chown/utimes of an uploaded entry: the object (or marker) is copied onto itself with new metadata. */
+  private async setStoredAttributes(row: InodeRow, changes: SetAttr): Promise<Attr> {
+    const now = timestampNow()
+    const updated = applyAttributeChanges(row, changes, now)
+    if (row.ino !== ROOT_INO) {
+      const path = this.catalog.path(row)
+      const key = row.type === 'dir' ? markerKey(path) : path
+      const metadata = formatAttributes({...updated, type: row.type, rdev: row.rdev})
+      const head = row.type === 'dir' && row.marker === false ? undefined : await this.store.head(key)
+      if (head) {
+        await this.store.copy(key, key, {metadata: {...head.metadata, ...metadata}, contentType: head.contentType})
+      } else if (row.type === 'dir') {
+        // An implicit directory gets a marker to carry its attributes.
+        await this.store.put(key, Buffer.alloc(0), {metadata, contentType: DIRECTORY_CONTENT_TYPE})
+      } else {
+        throw fsError('ESTALE', 'setattr', displayPath(path))
+      }
+    }
+    this.cache.inodes.update(row.ino, {
+      ...updated,
+      ...(row.type === 'dir' ? {marker: row.ino === ROOT_INO ? false : true} : {}),
+      lastModified: undefined,
+      attrsAt: Date.now(),
+    })
+    return this.catalog.attrOf(this.cache.inodes.get(row.ino)!)
+  }
+
+  // ── internals: staging and uploads ────────────────────────────────────────────────────────────
+
+  /** The staged entry of a file, staging it (recording its current object as the base) if needed. Under the inode's mutex. */
+  private async stage(row: InodeRow): Promise<StagedFile> {
+    const existing = this.cache.staging.get(row.ino)
+    if (existing) return existing
+    const path = this.catalog.path(row)
+    const staged: StagedFile = {
+      ino: row.ino,
+      size: row.size,
+      written: [],
+      fetched: [],
+      base: row.etag === undefined ? undefined : {key: path, etag: row.etag, size: row.size},
+      baseLimit: row.etag === undefined ? 0 : row.size,
+      mode: row.mode,
+      uid: row.uid,
+      gid: row.gid,
+      mtime: row.mtime,
+      atime: row.atime,
+      ctime: row.ctime,
+      stagedAt: Date.now(),
+    }
+    await this.files.create(row.ino, row.size)
+    this.cache.staging.put(staged)
+    this.readAhead.forget(row.ino)
+    return staged
+  }
+
+  private async readStaged(staged: StagedFile, offset: number, length: number): Promise<Buffer> {
+    const end = Math.min(offset + length, staged.size)
+    if (end <= offset) return Buffer.alloc(0)
+    const buffer = await this.files.read(staged.ino, offset, end - offset)
+    if (staged.base) {
+      const local = unionRanges(staged.written, staged.fetched)
+      for (const [start, stop] of gapsIn(local, offset, Math.min(end, staged.baseLimit))) {
+        let position = start - offset
+        for await (const chunk of await this.store.get(staged.base.key, {offset: start, length: stop - start})) {
+          position += (chunk as Buffer).copy(buffer, position)
+        }
+      }
+    }
+    return buffer
+  }
+
+  private async *streamChunks(ino: Ino, offset: number, length: number | undefined): AsyncGenerator<Buffer> {
+    try {
+      const row = await this.namespace.read(() => this.fileRow(ino, 'read'))
+      const staged = this.cache.staging.get(ino)
+      if (!staged) {
+        const size = row.size
+        if (offset >= size) return
+        const stream = await this.namespace.read(() => this.store.get(this.catalog.path(row), {offset, length: length ?? size - offset}))
+        for await (const chunk of stream) yield chunk as Buffer
+        return
+      }
+      const end = length === undefined ? Number.POSITIVE_INFINITY : offset + length
+      for (let position = offset; position < end;) {
+        const {data, eof} = await this.read(ino, position, Math.min(STREAM_CHUNK, end - position))
+        if (data.length > 0) yield data
+        position += data.length
+        if (eof || data.length === 0) return
+      }
+    } catch (error) {
+      throw toFsError(error, 'read', this.pathOf(ino))
+    }
+  }
+
+  /** Uploads the staged data of an inode (namespace lock held by the caller). EIO when the upload fails. */
+  private upload(ino: Ino, syscall: string): Promise<void> {
+    return this.inoLocks.run(ino, async () => {
+      this.cancelFlush(ino)
+      const staged = this.cache.staging.get(ino)
+      if (!staged) return
+      const row = this.cache.inodes.get(ino)
+      if (!row) {
+        // The file was removed: its staged data has no home.
+        this.cache.staging.delete(ino)
+        await this.files.remove(ino)
+        return
+      }
+      const path = this.catalog.path(row)
+      const attributes: ObjectAttributes = {
+        type: row.type, mode: staged.mode, uid: staged.uid, gid: staged.gid, rdev: row.rdev,
+        mtime: staged.mtime, atime: staged.atime, ctime: staged.ctime,
+      }
+      let result
+      try {
+        result = await this.uploader.upload(staged, path, formatAttributes(attributes))
+      } catch (error) {
+        const cause = toFsError(error, syscall, displayPath(path))
+        throw fsError('EIO', syscall, displayPath(path), {cause, detail: `upload failed, data kept staged: ${cause.message}`})
+      }
+      const now = Date.now()
+      this.cache.transaction(() => {
+        this.cache.staging.delete(ino)
+        this.cache.inodes.update(ino, {
+          ...attributes, typeKnown: true, size: staged.size, etag: result.etag, lastModified: undefined,
+          target: undefined, seenAt: now, attrsAt: now,
+        })
+      })
+      this.retryDelays.delete(ino)
+      await this.files.remove(ino)
+      this.logger.debug('uploaded', {ino, path: displayPath(path), size: staged.size})
+    })
+  }
+
+  private scheduleFlush(ino: Ino, delay = this.flushDelayMs): void {
+    if (this.readOnly || this.closed) return
+    this.cancelFlush(ino)
+    const timer = setTimeout(() => {
+      this.timers.delete(ino)
+      this.shared('flush', () => this.upload(ino, 'flush')).catch((error: unknown) => {
+        if (this.closed) return
+        const retry = Math.min((this.retryDelays.get(ino) ?? this.flushDelayMs) * 2, RETRY_MAX_MS)
+        this.retryDelays.set(ino, retry)
+        this.logger.warn('background upload failed; will retry', {ino, path: this.pathOf(ino), retryMs: retry, error: String(error)})
+        if (this.cache.staging.get(ino)) this.scheduleFlush(ino, retry)
+      })
+    }, delay)
+    timer.unref()
+    this.timers.set(ino, timer)
+  }
+
+  private cancelFlush(ino: Ino): void {
+    const timer = this.timers.get(ino)
+    if (timer) clearTimeout(timer)
+    this.timers.delete(ino)
+  }
+
+  // ── internals: renames ────────────────────────────────────────────────────────────────────────
+
+  private async renameFile(fromParent: Ino, fromName: string, toParent: Ino, toName: string): Promise<void> {
+    const toDir = this.dirRow(toParent, 'rename')
+    const source = await this.childOrThrow(this.dirRow(fromParent, 'rename'), fromName, 'rename')
+    if (source.type === 'dir') throw fsError('EAGAIN', 'rename', this.catalog.display(source), {detail: 'changed during the rename'})
+    const toDirPath = this.catalog.path(toDir)
+    checkNewName(toDirPath, toName, 'rename', {maxKeyBytes: this.maxKeyBytes})
+    const toPath = joinPath(toDirPath, toName)
+    const target = await this.catalog.child(toDir, toName)
+    if (target?.ino === source.ino) return
+    if (target?.type === 'dir') throw fsError('EISDIR', 'rename', displayPath(toPath))
+    const inos = target ? [source.ino, target.ino] : [source.ino]
+    await this.inoLocks.runAll(inos, async () => {
+      for (const ino of inos) this.cancelFlush(ino)
+      const fromPath = this.catalog.path(source)
+      const staged = this.cache.staging.get(source.ino)
+      if (staged && !staged.base) {
+        // Nothing uploaded yet: the journal entry just follows the inode. A replaced object goes.
+        if (target) await this.store.delete([toPath])
+      } else {
+        const head = await this.store.head(fromPath)
+        if (!head) throw fsError('ENOENT', 'rename', displayPath(fromPath), {detail: 'the object vanished from the store'})
+        await this.store.copy(fromPath, toPath, {metadata: head.metadata, contentType: head.contentType})
+        await this.store.delete([fromPath])
+      }
+      this.cache.transaction(() => {
+        if (target) {
+          this.cache.staging.delete(target.ino)
+          this.cache.inodes.deleteSubtree(target.ino)
+        }
+        if (staged?.base) this.cache.staging.put({...staged, base: {...staged.base, key: toPath}})
+        this.cache.inodes.move(source.ino, toParent, toName)
+        if (!staged) this.cache.inodes.update(source.ino, {lastModified: undefined, ctime: timestampNow()})
+        this.catalog.touchDir(fromParent)
+        this.catalog.touchDir(toParent)
+      })
+      if (target) {
+        await this.files.remove(target.ino)
+        this.readAhead.forget(target.ino)
+      }
+      this.readAhead.forget(source.ino)
+      if (staged) this.scheduleFlush(source.ino)
+    })
+  }
+
+  /** Under the exclusive namespace lock: copies every key under the old prefix, deletes them, then moves the row. */
+  private async renameDirectory(fromParent: Ino, fromName: string, toParent: Ino, toName: string): Promise<void> {
+    const toDir = this.dirRow(toParent, 'rename')
+    const source = await this.childOrThrow(this.dirRow(fromParent, 'rename'), fromName, 'rename')
+    if (source.type !== 'dir') throw fsError('EAGAIN', 'rename', this.catalog.display(source), {detail: 'changed during the rename'})
+    if ((this.cache.inodes.ancestry(toParent) ?? []).some((row) => row.ino === source.ino)) {
+      throw fsError('EINVAL', 'rename', this.catalog.display(source), {detail: 'cannot move a directory into itself'})
+    }
+    const toDirPath = this.catalog.path(toDir)
+    checkNewName(toDirPath, toName, 'rename', {directory: true, maxKeyBytes: this.maxKeyBytes})
+    const toPath = joinPath(toDirPath, toName)
+    const target = await this.catalog.child(toDir, toName)
+    if (target?.ino === source.ino) return
+    if (target) {
+      if (target.type !== 'dir') throw fsError('ENOTDIR', 'rename', displayPath(toPath))
+      if (!(await this.isEmptyDir(target, toPath))) throw fsError('ENOTEMPTY', 'rename', displayPath(toPath))
+      await this.store.delete([markerKey(toPath)])
+      this.cache.transaction(() => this.cache.inodes.deleteSubtree(target.ino))
+    }
+    const fromPath = this.catalog.path(source)
+    const pending = this.cache.renames.begin({
+      ino: source.ino, fromPrefix: dirPrefix(fromPath), toPrefix: dirPrefix(toPath), toParent, toName,
+    })
+    try {
+      await movePrefix(this.store, pending.fromPrefix, pending.toPrefix, MOVE_CONCURRENCY)
+    } catch (error) {
+      if (await this.sourceIntact(pending.fromPrefix, fromPath, source)) {
+        // Failed while copying: take the copies back and forget the rename.
+        await deletePrefix(this.store, pending.toPrefix).catch(() => undefined)
+        this.cache.renames.finish(pending.id)
+      }
+      throw error
+    }
+    this.finishDirectoryRename(pending)
+  }
+
+  /** Whether the source keys are all still there (the move failed before deleting any). */
+  private async sourceIntact(fromPrefix: string, fromPath: string, source: InodeRow): Promise<boolean> {
+    if (source.marker === false) return true
+    try {
+      return (await this.store.head(markerKey(fromPath))) !== undefined && fromPrefix !== ''
+    } catch {
+      return false
+    }
+  }
+
+  private finishDirectoryRename(pending: {id: number; ino: Ino; fromPrefix: string; toPrefix: string; toParent: Ino; toName: string}): void {
+    this.cache.transaction(() => {
+      const {inodes} = this.cache
+      this.cache.staging.rebase(pending.fromPrefix, pending.toPrefix)
+      const row = inodes.get(pending.ino)
+      const occupant = inodes.child(pending.toParent, pending.toName)
+      if (occupant && occupant.ino !== pending.ino) inodes.deleteSubtree(occupant.ino)
+      if (row && inodes.get(pending.toParent)) {
+        inodes.move(pending.ino, pending.toParent, pending.toName)
+        this.catalog.touchDir(row.parent)
+        this.catalog.touchDir(pending.toParent)
+      } else if (row) {
+        inodes.deleteSubtree(pending.ino)
+      }
+      this.cache.renames.finish(pending.id)
+    })
+    this.logger.info('renamed directory', {from: pending.fromPrefix, to: pending.toPrefix})
+  }
+
+  // ── recovery ──────────────────────────────────────────────────────────────────────────────────
+
+  /** Finishes what a previous owner left: directory renames first, then staged uploads. */
+  private async recover(): Promise<void> {
+    for (const pending of this.cache.renames.pending()) {
+      this.logger.warn('finishing an interrupted directory rename', {from: pending.fromPrefix, to: pending.toPrefix})
+      await movePrefix(this.store, pending.fromPrefix, pending.toPrefix, MOVE_CONCURRENCY)
+      this.finishDirectoryRename(pending)
+    }
+    const staged = new Set(this.cache.staging.inos().map(String))
+    for (const file of await readdir(this.cache.stagingDir)) {
+      if (!staged.has(file)) await this.files.remove(BigInt(file)).catch(() => undefined)
+    }
+    for (const ino of this.cache.staging.inos()) {
+      try {
+        await this.shared('recover', () => this.upload(ino, 'recover'))
+        this.logger.info('recovered staged data', {ino, path: this.pathOf(ino)})
+      } catch (error) {
+        if (!isFsError(error)) throw error
+        this.logger.error('could not upload recovered data; it stays staged and is retried', {ino, path: this.pathOf(ino), error: error.message})
+        this.scheduleFlush(ino)
+      }
+    }
+  }
+}
+
+function splitPath(path: string): string[] {
+  return path.split('/').filter((component) => component !== '')
+}
+
+function clip(list: readonly (readonly [number, number])[], limit: number): Array<[number, number]> {
+  return list.filter(([start]) => start < limit).map(([start, end]) => [start, Math.min(end, limit)])
+}
+
+/** The attributes of a new entry: permission bits from the request, times now. */
+function newAttributes(type: FileType, options: CreateOptions): ObjectAttributes {
+  const now = timestampNow()
+  return {type, mode: makeMode(type, options.mode), uid: options.uid, gid: options.gid, rdev: 0, mtime: now, atime: now, ctime: now}
+}
+
+interface AttributeSet {
+  mode: number
+  uid: number
+  gid: number
+  mtime: Timestamp
+  atime: Timestamp
+  ctime: Timestamp
+}
+
+function applyAttributeChanges(current: AttributeSet, changes: SetAttr, now: Timestamp): AttributeSet {
+  const time = (value: Timestamp | 'now' | undefined, previous: Timestamp): Timestamp => (value === undefined ? previous : value === 'now' ? now : value)
+  return {
+    mode: changes.mode === undefined ? current.mode : (current.mode & S_IFMT) | (changes.mode & PERMISSION_BITS),
+    uid: changes.uid ?? current.uid,
+    gid: changes.gid ?? current.gid,
+    mtime: time(changes.mtime, current.mtime),
+    atime: time(changes.atime, current.atime),
+    ctime: now,
+  }
+}
+
+/** Bytes the store's own prefix takes from S3's 1024-byte key limit (`s3://bucket/prefix` → 'prefix/'). */
+function storePrefixBytes(url: string): number {
+  const match = /^s3:\/\/[^/]+\/(.+?)\/*$/.exec(url)
+  return match ? byteLength(`${match[1]}/`) : 0
+}
