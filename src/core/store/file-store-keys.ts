@@ -42,24 +42,3 @@ export function parseKey(key: string): ParsedKey {
 export function isInternal(components: readonly string[]): boolean {
   return components.length >= INTERNAL_DIR.length && INTERNAL_DIR.every((name, i) => components[i] === name)
 }
-
-/**
- * Compares keys in S3's order, UTF-8 byte order, which is Unicode code point order. JS string
- * comparison orders UTF-16 code units instead and puts U+E000..U+FFFF after the surrogate pairs of
- * U+10000 and above; shifting the first differing unit fixes exactly that case.
- */
-export function compareKeys(a: string, b: string): number {
-  const length = Math.min(a.length, b.length)
-  for (let i = 0; i < length; i++) {
-    const x = a.charCodeAt(i)
-    const y = b.charCodeAt(i)
-    if (x !== y) return codePointRank(x) - codePointRank(y)
-  }
-  return a.length - b.length
-}
-
-function codePointRank(unit: number): number {
-  if (unit >= 0xe000) return unit - 0x800
-  if (unit >= 0xd800) return unit + 0x2000
-  return unit
-}

@@ -2,7 +2,8 @@ import type {BigIntStats} from 'node:fs'
 import {lstat, readdir} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {compareKeys, INTERNAL_DIR, parseKey} from './file-store-keys.js'
+import {INTERNAL_DIR, parseKey} from './file-store-keys.js'
+import {compareKeys} from './key-order.js'
 import type {ListEntry, ObjectInfo} from './object-store.js'
 
 /**
