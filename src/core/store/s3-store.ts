@@ -163,11 +163,20 @@ export class S3Store implements ObjectStore {
 
   async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
     this.fullKey(key)
-    if (Buffer.isBuffer(body)) return this.putBuffer(key, body, options)
-    if (body instanceof Readable) return this.putStream(key, body, options)
-    return this.putFile(key, body.path, options)
+    try {
+      if (Buffer.isBuffer(body)) return await this.putBuffer(key, body, options)
+      if (body instanceof Readable) return await this.putStream(key, body, options)
+      return await this.putFile(key, body.path, options)
+    } catch (error) {
+      // A local failure (a missing file, a body stream that errors) becomes a StoreError too, its cause kept.
+      throw this.failure(error, 'PutObject', key)
+    }
   }
 
+  /**
+   * Without `contentType` the copy gets the server's default type (REPLACE semantics). CopyObject
+   * takes sources up to 5 GiB on AWS; larger ones would need UploadPartCopy (not done yet).
+   */
   async copy(sourceKey: string, key: string, options: CopyOptions): Promise<void> {
     await this.copyObject(sourceKey, key, options.metadata, options.contentType, options.signal)
   }
@@ -336,8 +345,6 @@ export class S3Store implements ObjectStore {
       // without uploading the bytes again. (CopyObject takes sources up to 5 GiB on AWS.)
       const etag = await this.copyObject(key, key, {...metadata, [SHA256]: body.sha256}, options.contentType, signal)
       return {etag, size: body.bytesPassed, sha256: body.sha256, partSize}
-    } catch (error) {
-      throw this.failure(error, 'PutObject', key)
     } finally {
       signal?.removeEventListener('abort', onAbort)
     }
