@@ -91,10 +91,15 @@ interface Fault {
 }
 
 /**
- * A loopback HTTP proxy in front of s3rver that records every request (and the MD5 of its body)
- * and answers chosen requests with an injected S3 error instead of forwarding them.
+ * A loopback HTTP proxy in front of s3rver that records every request (and the MD5 of its body),
+ * answers chosen requests with an injected S3 error instead of forwarding them, and can rewrite
+ * the body of chosen answers.
  */
-async function startRecordingProxy(target: string, fault?: (request: IncomingMessage) => Fault | undefined) {
+async function startRecordingProxy(
+  target: string,
+  fault?: (request: IncomingMessage) => Fault | undefined,
+  rewrite?: (request: IncomingMessage) => ((body: string) => string) | undefined,
+) {
   const requests: RecordedRequest[] = []
   const server = createServer((incoming, outgoing) => {
     const hash = createHash('md5')
@@ -113,9 +118,20 @@ async function startRecordingProxy(target: string, fault?: (request: IncomingMes
       })
       return
     }
+    const transform = rewrite?.(incoming)
     const upstream = request(`${target}${incoming.url}`, {method: incoming.method, headers: incoming.headers}, (answer) => {
-      outgoing.writeHead(answer.statusCode ?? 502, answer.headers)
-      answer.pipe(outgoing)
+      if (transform === undefined) {
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers)
+        answer.pipe(outgoing)
+        return
+      }
+      const chunks: Buffer[] = []
+      answer.on('data', (chunk: Buffer) => chunks.push(chunk))
+      answer.on('end', () => {
+        const body = Buffer.from(transform(Buffer.concat(chunks).toString('utf8')))
+        outgoing.writeHead(answer.statusCode ?? 502, {...answer.headers, 'content-length': String(body.length)})
+        outgoing.end(body)
+      })
     })
     upstream.on('error', () => outgoing.destroy())
     incoming.pipe(upstream)
@@ -130,6 +146,26 @@ async function startRecordingProxy(target: string, fault?: (request: IncomingMes
       server.close(() => resolve())
     }),
   }
+}
+
+/** As AWS answers a listing asked for with encoding-type=url (measured): percent-encoded UTF-8, a space as '+', '/' kept. */
+function awsUrlEncode(key: string): string {
+  return encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+')
+}
+
+function xmlUnescape(text: string): string {
+  return text.replace(/&(lt|gt|quot|apos|amp|#x?[0-9a-fA-F]+);/g, (_entity, name: string) => {
+    const named: Record<string, string> = {lt: '<', gt: '>', quot: '"', apos: "'", amp: '&'}
+    if (name in named) return named[name]
+    return String.fromCodePoint(name.startsWith('#x') ? Number.parseInt(name.slice(2), 16) : Number(name.slice(1)))
+  })
+}
+
+/** Turns s3rver's listing (which ignores encoding-type) into what AWS sends for encoding-type=url. */
+function encodeListingAsAws(xml: string): string {
+  return xml
+    .replace(/<(Key|Prefix)>([^<]*)<\/\1>/g, (_element, tag: string, text: string) => `<${tag}>${awsUrlEncode(xmlUnescape(text))}</${tag}>`)
+    .replace(/(<ListBucketResult[^>]*>)/, '$1<EncodingType>url</EncodingType>')
 }
 
 describe('S3Store on s3rver', () => {
@@ -380,6 +416,33 @@ describe('S3Store on s3rver', () => {
       await writeFile(path, randomBytes(11 * MiB))
       await rejectsWith(store.put('big', {path}, {partSize: 5 * MiB, sha256: '0'.repeat(64)}), 'PreconditionFailed', /SHA-256/)
       assert.equal(await store.head('big'), undefined)
+    })
+  })
+
+  describe('listings with encoding-type=url', () => {
+    it('asks for URL-encoded keys and decodes them as AWS encodes them', async () => {
+      const answers: string[] = []
+      const encode = (xml: string): string => {
+        answers.push(encodeListingAsAws(xml))
+        return answers[answers.length - 1]
+      }
+      const proxy = await startRecordingProxy(server.endpoint, undefined, (incoming) =>
+        incoming.method === 'GET' && /[?&]list-type=2(&|$)/.test(incoming.url ?? '') ? encode : undefined)
+      try {
+        const plain = await open('encoded')
+        const store = await open('encoded', {endpoint: proxy.endpoint})
+        const keys = ['100%.csv', 'a b.txt', 'a+b.txt', 'run books/x.txt', 'x&y<z>.txt', '한글/x.txt']
+        for (const key of keys) await plain.put(key, Buffer.from(key))
+        assert.deepEqual(await listKeys(store), keys)
+        const grouped = (await collect(store.list({delimiter: '/'}))).map((entry) => (entry.kind === 'object' ? entry.key : `${entry.prefix} (prefix)`))
+        assert.deepEqual(grouped, ['100%.csv', 'a b.txt', 'a+b.txt', 'run books/ (prefix)', 'x&y<z>.txt', '한글/ (prefix)'])
+        assert.match(answers[0], /<Key>encoded\/a\+b\.txt<\/Key><.*<Key>encoded\/a%2Bb\.txt<\/Key>/s, 'the listing really was encoded')
+        const listings = proxy.requests.filter((recorded) => recorded.url.includes('list-type=2'))
+        assert.ok(listings.length > 0 && listings.every((recorded) => recorded.url.includes('encoding-type=url')))
+        for (const key of keys) assert.equal((await readAll(await store.get(key))).toString(), key)
+      } finally {
+        await proxy.close()
+      }
     })
   })
 
