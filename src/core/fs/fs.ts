@@ -17,6 +17,7 @@ import {toFsError} from './errno.js'
 import {KeyedMutex, ReadWriteLock} from './locks.js'
 import {grantedAccess} from './permissions.js'
 import {deletePrefix, movePrefix} from './prefix-mover.js'
+import {getRange} from './ranged-get.js'
 import {DEFAULT_READ_AHEAD, ReadAhead, type ReadAheadOptions} from './read-ahead.js'
 import {StagingFiles} from './staging-files.js'
 import {DEFAULT_UPLOADER, Uploader, type UploaderOptions} from './uploader.js'
@@ -634,8 +635,8 @@ export class Fs implements PosixFs {
       const local = unionRanges(staged.written, staged.fetched)
       for (const [start, stop] of gapsIn(local, offset, Math.min(end, staged.baseLimit))) {
         let position = start - offset
-        for await (const chunk of await this.store.get(staged.base.key, {offset: start, length: stop - start})) {
-          position += (chunk as Buffer).copy(buffer, position)
+        for await (const chunk of getRange(this.store, staged.base.key, start, stop - start)) {
+          position += chunk.copy(buffer, position)
         }
       }
     }
@@ -649,8 +650,8 @@ export class Fs implements PosixFs {
       if (!staged) {
         const size = row.size
         if (offset >= size) return
-        const stream = await this.namespace.read(() => this.store.get(this.catalog.path(row), {offset, length: length ?? size - offset}))
-        for await (const chunk of stream) yield chunk as Buffer
+        const key = this.catalog.path(row)
+        yield* getRange(this.store, key, offset, Math.min(length ?? size - offset, size - offset))
         return
       }
       const end = length === undefined ? Number.POSITIVE_INFINITY : offset + length

@@ -1,5 +1,6 @@
 import type {ObjectStore} from '../store/object-store.js'
 import {BlockCache} from './block-cache.js'
+import {getRangeBuffer} from './ranged-get.js'
 import type {Ino} from './types.js'
 
 export interface ReadAheadOptions {
@@ -87,9 +88,7 @@ export class ReadAhead {
     return this.cache.load(this.cacheKey(object, block), length, () => this.fetch(object, offset, length))
   }
 
-  private async fetch(object: ObjectVersion, offset: number, length: number): Promise<Buffer> {
-    const chunks: Buffer[] = []
-    for await (const chunk of await this.store.get(object.key, {offset, length})) chunks.push(chunk as Buffer)
-    return Buffer.concat(chunks)
+  private fetch(object: ObjectVersion, offset: number, length: number): Promise<Buffer> {
+    return getRangeBuffer(this.store, object.key, offset, length)
   }
 }

@@ -5,6 +5,7 @@ import type {StagedFile} from '../cache/staging-journal.js'
 import type {Logger} from '../logger.js'
 import {isStoreError} from '../store/errors.js'
 import type {CompletedPart, ObjectStore, UserMetadata} from '../store/object-store.js'
+import {getRange} from './ranged-get.js'
 import type {StagingFiles} from './staging-files.js'
 
 export interface UploaderOptions {
@@ -69,8 +70,7 @@ export class Uploader {
     let fetched = staged.fetched
     for (const [gapStart, gapEnd] of gaps) {
       let position = gapStart
-      for await (const chunk of await this.store.get(staged.base.key, {offset: gapStart, length: gapEnd - gapStart})) {
-        const buffer = chunk as Buffer
+      for await (const buffer of getRange(this.store, staged.base.key, gapStart, gapEnd - gapStart)) {
         await this.files.write(staged.ino, position, buffer)
         position += buffer.length
       }
@@ -106,7 +106,7 @@ export class Uploader {
     const hash = createHash('sha256')
     for (const part of parts) {
       if (part.copy) {
-        for await (const chunk of await this.store.get(base.key, {offset: part.start, length: part.end - part.start})) hash.update(chunk as Buffer)
+        for await (const chunk of getRange(this.store, base.key, part.start, part.end - part.start)) hash.update(chunk)
       } else {
         current = await this.fill(current, part.start, part.end)
         hash.update(await this.files.read(staged.ino, part.start, part.end - part.start))
