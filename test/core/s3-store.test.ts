@@ -85,6 +85,11 @@ interface RecordedRequest {
   bodyMd5: string
 }
 
+interface ProxiedAnswer {
+  headers: IncomingHttpHeaders
+  body: string
+}
+
 interface Fault {
   status: number
   code: string
@@ -98,7 +103,7 @@ interface Fault {
 async function startRecordingProxy(
   target: string,
   fault?: (request: IncomingMessage) => Fault | undefined,
-  rewrite?: (request: IncomingMessage) => ((body: string) => string) | undefined,
+  rewrite?: (request: IncomingMessage) => ((answer: ProxiedAnswer) => ProxiedAnswer) | undefined,
 ) {
   const requests: RecordedRequest[] = []
   const server = createServer((incoming, outgoing) => {
@@ -128,8 +133,9 @@ async function startRecordingProxy(
       const chunks: Buffer[] = []
       answer.on('data', (chunk: Buffer) => chunks.push(chunk))
       answer.on('end', () => {
-        const body = Buffer.from(transform(Buffer.concat(chunks).toString('utf8')))
-        outgoing.writeHead(answer.statusCode ?? 502, {...answer.headers, 'content-length': String(body.length)})
+        const rewritten = transform({headers: answer.headers, body: Buffer.concat(chunks).toString('utf8')})
+        const body = Buffer.from(rewritten.body)
+        outgoing.writeHead(answer.statusCode ?? 502, {...rewritten.headers, 'content-length': String(body.length)})
         outgoing.end(body)
       })
     })
@@ -422,9 +428,9 @@ describe('S3Store on s3rver', () => {
   describe('listings with encoding-type=url', () => {
     it('asks for URL-encoded keys and decodes them as AWS encodes them', async () => {
       const answers: string[] = []
-      const encode = (xml: string): string => {
-        answers.push(encodeListingAsAws(xml))
-        return answers[answers.length - 1]
+      const encode = (answer: ProxiedAnswer): ProxiedAnswer => {
+        answers.push(encodeListingAsAws(answer.body))
+        return {...answer, body: answers[answers.length - 1]}
       }
       const proxy = await startRecordingProxy(server.endpoint, undefined, (incoming) =>
         incoming.method === 'GET' && /[?&]list-type=2(&|$)/.test(incoming.url ?? '') ? encode : undefined)
@@ -440,6 +446,43 @@ describe('S3Store on s3rver', () => {
         const listings = proxy.requests.filter((recorded) => recorded.url.includes('list-type=2'))
         assert.ok(listings.length > 0 && listings.every((recorded) => recorded.url.includes('encoding-type=url')))
         for (const key of keys) assert.equal((await readAll(await store.get(key))).toString(), key)
+      } finally {
+        await proxy.close()
+      }
+    })
+  })
+
+  describe('answers that report failures', () => {
+    it('a delete that fails for some keys rejects naming them, after deleting the rest', async () => {
+      const refused = ['keep-1', 'keep-2', 'keep-3', 'keep-4']
+      const proxy = await startRecordingProxy(server.endpoint, undefined, (incoming) => {
+        if (incoming.method !== 'POST' || !/[?&]delete(=|&|$)/.test(incoming.url ?? '')) return undefined
+        const errors = refused.map((key) => `<Error><Key>partial/${key}</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`).join('')
+        return (answer) => ({...answer, body: answer.body.replace(/<\/DeleteResult>|<DeleteResult([^>]*)\/>/, (end, attributes?: string) =>
+          end.endsWith('/>') ? `<DeleteResult${attributes ?? ''}>${errors}</DeleteResult>` : `${errors}</DeleteResult>`)})
+      })
+      try {
+        const plain = await open('partial')
+        const store = await open('partial', {endpoint: proxy.endpoint})
+        await plain.put('gone', Buffer.from('x'))
+        await rejectsWith(store.delete(['gone', ...refused]), 'AccessDenied',
+          /could not delete 4 key\(s\) from s3:\/\/zerofs-test\/partial .*"keep-1" \(AccessDenied\), "keep-2" \(AccessDenied\), "keep-3" \(AccessDenied\) and 1 more/)
+        assert.equal(await plain.head('gone'), undefined)
+      } finally {
+        await proxy.close()
+      }
+    })
+
+    it('an ETag that is not the MD5 of the bytes sent is an error (corruption in flight)', async () => {
+      const proxy = await startRecordingProxy(server.endpoint, undefined, (incoming) =>
+        incoming.method === 'PUT' && !('x-amz-copy-source' in incoming.headers)
+          ? (answer) => ({...answer, headers: {...answer.headers, etag: '"0123456789abcdef0123456789abcdef"'}})
+          : undefined)
+      try {
+        const store = await open('corrupted', {endpoint: proxy.endpoint})
+        await rejectsWith(store.put('single', Buffer.from('bytes')), 'Failed', /ETag 0123456789abcdef0123456789abcdef but the MD5 .* corrupted in flight/)
+        const uploadId = await store.createMultipartUpload('parts')
+        await rejectsWith(store.uploadPart('parts', uploadId, 1, Buffer.from('bytes')), 'Failed', /corrupted in flight/)
       } finally {
         await proxy.close()
       }
