@@ -1,5 +1,5 @@
 import type {BigIntStats} from 'node:fs'
-import {lstat, readdir} from 'node:fs/promises'
+import {lstat, opendir, readdir} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {INTERNAL_DIR, parseKey} from './file-store-keys.js'
@@ -86,8 +86,29 @@ export class TreeLister {
     }
   }
 
+  /**
+   * Whether a directory holds any object: its marker, a file, or a subdirectory holding one. Stops at
+   * the first, reading entries unsorted as they come, so a huge directory costs one batch of them.
+   */
   private async holdsObjects(dirKey: string, signal: AbortSignal | undefined): Promise<boolean> {
-    for await (const _ of this.walk(dirKey, '', undefined, false, signal)) return true
+    signal?.throwIfAborted()
+    const dirPath = join(this.root, dirKey)
+    const stats = await lstatOrUndefined(dirPath)
+    if (!stats?.isDirectory()) return false
+    if (this.describe(dirKey, stats)) return true
+    let entries
+    try {
+      // Node reads raw byte names with encoding 'buffer' here too; its types only say so for readdir.
+      entries = await opendir(dirPath, {encoding: 'buffer' as BufferEncoding, bufferSize: 64})
+    } catch {
+      return false
+    }
+    for await (const entry of entries) {
+      const name = keyName(entry.name as unknown as Buffer)
+      if (name === undefined || isInternalEntry(dirKey, name)) continue
+      if (entry.isFile()) return true
+      if (entry.isDirectory() && await this.holdsObjects(`${dirKey}${name}/`, signal)) return true
+    }
     return false
   }
 }
@@ -127,14 +148,12 @@ async function readChildren(dirPath: string, dirKey: string, namePrefix: string)
   } catch {
     return []
   }
-  const internalParent = `${INTERNAL_DIR[0]}/`
   const children: Child[] = []
   for (const entry of entries) {
     const directory = entry.isDirectory()
     if (!directory && !entry.isFile()) continue
-    const name = entry.name.toString('utf8')
-    if (!Buffer.from(name).equals(entry.name) || !name.startsWith(namePrefix)) continue
-    if (directory && dirKey === internalParent && name === INTERNAL_DIR[1]) continue
+    const name = keyName(entry.name)
+    if (name === undefined || !name.startsWith(namePrefix) || isInternalEntry(dirKey, name)) continue
     children.push({
       key: directory ? `${dirKey}${name}/` : `${dirKey}${name}`,
       directory,
@@ -142,6 +161,16 @@ async function readChildren(dirPath: string, dirKey: string, namePrefix: string)
     })
   }
   return children.sort((a, b) => Buffer.compare(a.sortKey, b.sortKey))
+}
+
+/** A file name as a key component; undefined when its bytes are not UTF-8 (no S3 key can name it). */
+function keyName(bytes: Buffer): string | undefined {
+  const name = bytes.toString('utf8')
+  return Buffer.from(name).equals(bytes) ? name : undefined
+}
+
+function isInternalEntry(dirKey: string, name: string): boolean {
+  return dirKey === `${INTERNAL_DIR[0]}/` && name === INTERNAL_DIR[1]
 }
 
 /**

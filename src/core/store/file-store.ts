@@ -1,6 +1,6 @@
 import {createHash, randomBytes} from 'node:crypto'
 import {constants, createReadStream, lstatSync, mkdirSync, renameSync, rmdirSync, unlinkSync, type BigIntStats} from 'node:fs'
-import {access, type FileHandle, lstat, mkdir, open, rm, stat} from 'node:fs/promises'
+import {access, type FileHandle, lstat, mkdir, open, readdir, rm, stat} from 'node:fs/promises'
 import {dirname, isAbsolute, join, resolve, sep} from 'node:path'
 import {addAbortSignal, Readable} from 'node:stream'
 import {fileURLToPath, pathToFileURL} from 'node:url'
@@ -84,7 +84,7 @@ export class FileStore implements ObjectStore {
     signal?.throwIfAborted()
     const {catalog} = await this.open()
     const stats = await lstatIfExists(this.pathOf(parsed))
-    return stats === undefined ? undefined : this.describeHead(catalog, parsed, stats)
+    return stats === undefined ? undefined : this.describeHead(catalog, parsed.key, stats)
   }
 
   /** A range that starts at or past the end reads nothing (S3 answers 416 there); so does length 0. */
@@ -172,7 +172,7 @@ export class FileStore implements ObjectStore {
         throw this.failure(error, 'delete', batch[0].key)
       }
       batch = []
-      await syncDirectories(new Set(touched))
+      await syncDirectories(touched)
     }
     for await (const key of keys) {
       try {
@@ -295,6 +295,7 @@ export class FileStore implements ObjectStore {
       await sweepTemp(tmp)
       const catalog = new FileStoreCatalog(join(internal, 'catalog.db'))
       catalog.settleAbandoned(isProcessRunning)
+      await sweepUploads(uploads, catalog)
       return {catalog, tmp, uploads}
     } catch (error) {
       throw this.failure(error, 'open the catalog of', this.root)
@@ -334,20 +335,22 @@ export class FileStore implements ObjectStore {
     return handle
   }
 
-  private describeHead(catalog: FileStoreCatalog, parsed: ParsedKey, stats: BigIntStats): ObjectHead | undefined {
-    if (parsed.marker ? !stats.isDirectory() : !stats.isFile()) return undefined
+  /** The object a stat describes at `key` (a marker key wants a directory, any other a regular file). */
+  private describeHead(catalog: FileStoreCatalog, key: string, stats: BigIntStats): ObjectHead | undefined {
+    const marker = key.endsWith('/')
+    if (marker ? !stats.isDirectory() : !stats.isFile()) return undefined
     const identity = identityOf(stats)
-    const record = catalog.find(parsed.key, identity)
+    const record = catalog.find(key, identity)
     if (record) {
-      return {key: parsed.key, size: identity.size, etag: record.etag, lastModified: new Date(record.lastModified),
+      return {key, size: identity.size, etag: record.etag, lastModified: new Date(record.lastModified),
         contentType: record.contentType, metadata: {...record.metadata}}
     }
-    if (parsed.marker) return undefined
-    return {key: parsed.key, size: identity.size, etag: placedEtag(identity), lastModified: stats.mtime, metadata: {}}
+    if (marker) return undefined
+    return {key, size: identity.size, etag: placedEtag(identity), lastModified: stats.mtime, metadata: {}}
   }
 
   private describe(catalog: FileStoreCatalog, key: string, stats: BigIntStats): ObjectInfo | undefined {
-    const head = this.describeHead(catalog, {key, components: [], marker: key.endsWith('/')}, stats)
+    const head = this.describeHead(catalog, key, stats)
     return head && {key: head.key, size: head.size, etag: head.etag, lastModified: head.lastModified}
   }
 
@@ -465,7 +468,7 @@ export class FileStore implements ObjectStore {
   private async rewriteRecord(catalog: FileStoreCatalog, parsed: ParsedKey, fresh: Omit<ObjectRecord, 'etag'>): Promise<void> {
     const path = this.pathOf(parsed)
     const stats = await lstatIfExists(path)
-    const current = stats && this.describeHead(catalog, parsed, stats)
+    const current = stats && this.describeHead(catalog, parsed.key, stats)
     if (stats === undefined || current === undefined) throw notFound(parsed.key)
     const identity = identityOf(stats)
     let etag = current.etag
@@ -652,7 +655,7 @@ async function hashStream(stream: Readable): Promise<{md5: string}> {
 
 /** fsync each directory, so that the renames, creations and removals in it survive a power loss. */
 async function syncDirectories(dirs: Iterable<string>): Promise<void> {
-  for (const dir of dirs) {
+  await Promise.all([...new Set(dirs)].map(async (dir) => {
     let handle: FileHandle | undefined
     try {
       handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY)
@@ -661,6 +664,20 @@ async function syncDirectories(dirs: Iterable<string>): Promise<void> {
       if (!isMissing(error)) throw error
     } finally {
       await handle?.close()
+    }
+  }))
+}
+
+/** Older than this, an upload directory without a row is not one being created but one a crash left. */
+const ORPHAN_UPLOAD_AGE_MS = 60 * 60 * 1000
+
+/** Removes the upload directories that a crash inside createMultipartUpload left without a row. */
+async function sweepUploads(uploads: string, catalog: FileStoreCatalog): Promise<void> {
+  for (const uploadId of await readdir(uploads)) {
+    if (catalog.findUpload(uploadId) !== undefined) continue
+    const stats = await lstat(join(uploads, uploadId)).catch(() => undefined)
+    if (stats !== undefined && Date.now() - stats.mtimeMs > ORPHAN_UPLOAD_AGE_MS) {
+      await rm(join(uploads, uploadId), {recursive: true, force: true})
     }
   }
 }
