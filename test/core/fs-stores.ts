@@ -10,10 +10,14 @@ import {S3RVER_CREDENTIALS, startS3rver, type S3rverHandle} from '../helpers/s3r
 
 export type StoreKind = 'file' | 's3'
 
+export type StoreLocation = {kind: 'file'; dir: string} | {kind: 's3'; endpoint: string; bucket: string; prefix: string}
+
 /** A fresh store (a temp directory, or a fresh prefix on the shared s3rver) with its own cache directory. */
 export interface FsWorld {
   kind: StoreKind
   store: ObjectStore
+  /** How another process opens the same store. */
+  location: StoreLocation
   cacheDir: string
   /** Opens an Fs over the world's store and cache (silent, quick flushes unless overridden). */
   open(options?: Partial<FsOptions>): Promise<Fs>
@@ -51,9 +55,13 @@ async function makeWorld(kind: StoreKind, server: S3rverHandle | undefined): Pro
   const others: ObjectStore[] = []
   const opened: Fs[] = []
   const cacheDir = join(scratch, 'cache')
+  const location: StoreLocation = kind === 'file'
+    ? {kind, dir: join(scratch, 'store')}
+    : {kind, endpoint: server!.endpoint, bucket: 'zerofs-test', prefix: id}
   return {
     kind,
     store,
+    location,
     cacheDir,
     async open(options = {}) {
       const fs = await Fs.open({store, cacheDir, flushDelayMs: 50, ...options})

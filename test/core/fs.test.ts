@@ -393,8 +393,8 @@ describeOnStores('fs: directories and files', (newWorld) => {
 
   it('refuses every mutation when read-only, and shares the cache with an owner', async (t) => {
     const w = await world(newWorld, t)
-    const owner = await w.open()
-    const file = await writeFile(owner, ROOT_INO, 'f', 'data')
+    const writer = await w.open()
+    const file = await writeFile(writer, ROOT_INO, 'f', 'data')
     const reader = await w.open({readOnly: true})
     assert.equal((await reader.lookup(ROOT_INO, 'f')).ino, file.ino)
     assert.equal((await reader.read(file.ino, 0, 10)).data.toString(), 'data')
