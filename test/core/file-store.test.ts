@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
-import {appendFile, mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile} from 'node:fs/promises'
+import {appendFile, mkdir, mkdtemp, readdir, rm, stat, symlink, utimes, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {createInterface} from 'node:readline'
@@ -235,6 +235,18 @@ describe('FileStore', () => {
       assert.equal(await store().head('link'), undefined)
       await rejectsWith(store().get('link'), 'NotFound')
     })
+
+    it('make a directory a prefix only when it holds an object somewhere below', async () => {
+      await mkdir(join(dir(), 'only-bad-names'))
+      await writeFile(Buffer.concat([Buffer.from(join(dir(), 'only-bad-names/x')), Buffer.from([0xff])]), 'not UTF-8')
+      await mkdir(join(dir(), 'only-links'))
+      await symlink(join(dir(), 'target'), join(dir(), 'only-links/l'))
+      await store().put('only-marker/inner/', Buffer.alloc(0))
+      await mkdir(join(dir(), 'deep-file/a/b/c'), {recursive: true})
+      await writeFile(join(dir(), 'deep-file/a/b/c/f'), 'x')
+      const prefixes = (await keys(store(), {delimiter: '/'})).filter((key) => key.endsWith('(prefix)'))
+      assert.deepEqual(prefixes, ['deep-file/ (prefix)', 'hand/ (prefix)', 'only-marker/ (prefix)'])
+    })
   })
 
   describe('255-byte names of any bytes', () => {
@@ -387,6 +399,9 @@ describe('FileStore', () => {
       await first.close()
       const deadPid = await unusedPid()
       await writeFile(join(dir, '.zerofs/filestore/tmp', `${deadPid}.leftover`), 'torn')
+      const orphanUpload = join(dir, '.zerofs/filestore/uploads/crashed-while-created')
+      await mkdir(orphanUpload)
+      await utimes(orphanUpload, new Date(Date.now() - 2 * 3600_000), new Date(Date.now() - 2 * 3600_000))
 
       const second = new FileStore(dir)
       try {
