@@ -1,4 +1,4 @@
-import type {Attr, SetAttr} from '../../core/fs/types.js'
+import type {Attr, SetAttr, Timestamp} from '../../core/fs/types.js'
 import {isFsError} from '../../core/errors.js'
 import {readDirOpArgs, type DirOpArgs3} from './arguments.js'
 import {readSattr3} from './attributes.js'
@@ -37,23 +37,24 @@ const DEFAULT_FILE_MODE = 0o644
 const EXCLUSIVE_FILE_MODE = 0o600
 
 /**
- * EXCLUSIVE create stores the client's verifier in the new file's times, as Linux's knfsd does, so
- * a retransmitted CREATE (its reply was lost) finds "its" file and succeeds instead of EEXIST. Only
- * whole seconds of mtime survive the on-bucket format, so the 8 bytes are folded into 32 bits.
+ * EXCLUSIVE create keeps the client's verifier in the new file's times, as Linux's knfsd does: the
+ * first four bytes as atime seconds, the last four as mtime seconds (whole seconds survive the
+ * on-bucket format exactly). A retransmitted CREATE, whose reply was lost, finds "its" file and
+ * succeeds instead of failing with EEXIST; the client's SETATTR that follows sets the real times.
  */
-export function verifierTime(verifier: Buffer): {sec: number; nsec: number} {
-  return {sec: (verifier.readUInt32BE(0) ^ verifier.readUInt32BE(4)) >>> 0, nsec: 0}
+export function verifierTimes(verifier: Buffer): {atime: Timestamp; mtime: Timestamp} {
+  return {atime: {sec: verifier.readUInt32BE(0), nsec: 0}, mtime: {sec: verifier.readUInt32BE(4), nsec: 0}}
 }
 
 async function createExclusive(call: Nfs3Call, dir: Attr, name: string, verifier: Buffer): Promise<Attr> {
-  const stamp = verifierTime(verifier)
+  const times = verifierTimes(verifier)
   try {
     const created = await call.fs.create(dir.ino, name, {mode: EXCLUSIVE_FILE_MODE, ...ownerOf({}, call.caller), exclusive: true})
-    return await call.fs.setattr(created.ino, {atime: stamp, mtime: stamp})
+    return await call.fs.setattr(created.ino, times)
   } catch (error) {
     if (!isFsError(error, 'EEXIST')) throw error
     const existing = await call.fs.lookup(dir.ino, name)
-    if (existing.type === 'file' && existing.mtime.sec === stamp.sec) return existing
+    if (existing.type === 'file' && existing.atime.sec === times.atime.sec && existing.mtime.sec === times.mtime.sec) return existing
     throw new Nfs3Error(NFS3ERR_EXIST, `${name} exists and was not created with this verifier`)
   }
 }
