@@ -9,7 +9,7 @@ import {isStoreError, StoreError} from './errors.js'
 import {type FileIdentity, FileStoreCatalog, type ObjectRecord} from './file-store-catalog.js'
 import {INTERNAL_DIR, parseKey, type ParsedKey} from './file-store-keys.js'
 import {TreeLister} from './file-store-list.js'
-import {isProcessRunning, sweepTemp, writeTemp, type WrittenTemp} from './file-store-temp.js'
+import {isProcessRunning, sweepTemp, writeTemp, type WriteTempOptions, type WrittenTemp} from './file-store-temp.js'
 import type {
   CompletedPart, CopyOptions, ListEntry, ListOptions, MultipartUpload, ObjectHead, ObjectInfo, ObjectStore,
   PutBody, PutOptions, PutResult, Range, UserMetadata,
@@ -118,12 +118,7 @@ export class FileStore implements ObjectStore {
   async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
     const parsed = parseKey(key)
     const opened = await this.open()
-    let temp: WrittenTemp
-    try {
-      temp = await this.writeBody(opened, body, options)
-    } catch (error) {
-      throw this.failure(error, 'write', key)
-    }
+    const temp = await this.writeBody(opened, key, body, options)
     const record: ObjectRecord = {
       etag: temp.md5,
       contentType: options.contentType,
@@ -147,11 +142,11 @@ export class FileStore implements ObjectStore {
     let temp: WrittenTemp
     if (source.marker) {
       if ((await this.head(sourceKey)) === undefined) throw notFound(sourceKey)
-      temp = await writeTemp(opened.tmp, Buffer.alloc(0))
+      temp = await this.stage(opened, Buffer.alloc(0), 'copy to', key)
     } else {
       const handle = await this.openObject(source)
       try {
-        temp = await writeTemp(opened.tmp, handle.createReadStream({autoClose: false}), {signal: options.signal})
+        temp = await this.stage(opened, handle.createReadStream({autoClose: false}), 'copy to', key, {signal: options.signal})
       } finally {
         await handle.close()
       }
@@ -200,7 +195,7 @@ export class FileStore implements ObjectStore {
     const opened = await this.open()
     this.requireUpload(opened.catalog, key, uploadId)
     checkPartNumber(partNumber, key)
-    const temp = await writeTemp(opened.tmp, body, {signal})
+    const temp = await this.stage(opened, body, 'write a part of', key, {signal})
     return this.keepPart(opened, key, uploadId, partNumber, temp)
   }
 
@@ -217,7 +212,7 @@ export class FileStore implements ObjectStore {
       const size = Number((await handle.stat()).size)
       const end = range.length === undefined ? size : range.offset + range.length
       if (range.offset >= size || end > size || end <= range.offset) throw invalidRange(sourceKey, range, size)
-      temp = await writeTemp(opened.tmp, handle.createReadStream({start: range.offset, end: end - 1, autoClose: false}), {signal})
+      temp = await this.stage(opened, handle.createReadStream({start: range.offset, end: end - 1, autoClose: false}), 'copy a part to', key, {signal})
     } finally {
       await handle.close()
     }
@@ -230,12 +225,7 @@ export class FileStore implements ObjectStore {
     const upload = this.requireUpload(opened.catalog, key, uploadId)
     const partFiles = await this.checkParts(opened, key, uploadId, parts)
     const partDigests: Buffer[] = []
-    let temp: WrittenTemp
-    try {
-      temp = await writeTemp(opened.tmp, concatenateParts(partFiles, parts, partDigests, key))
-    } catch (error) {
-      throw this.failure(error, 'assemble the parts of', key)
-    }
+    const temp = await this.stage(opened, concatenateParts(partFiles, parts, partDigests, key), 'assemble the parts of', key)
     const etag = `${createHash('md5').update(Buffer.concat(partDigests)).digest('hex')}-${parts.length}`
     await this.publish(opened, parsed, temp, {etag, contentType: upload.contentType, metadata: upload.metadata, lastModified: Date.now()})
     await this.dropUpload(opened, uploadId)
@@ -356,13 +346,23 @@ export class FileStore implements ObjectStore {
 
   // --- writing -------------------------------------------------------------------------------------
 
-  private async writeBody(opened: Opened, body: PutBody, options: PutOptions): Promise<WrittenTemp> {
+  /** writeTemp with its failures as StoreErrors naming the key. */
+  private async stage(opened: Opened, source: AsyncIterable<Uint8Array> | Buffer, action: string, key: string,
+    options: WriteTempOptions = {}): Promise<WrittenTemp> {
+    try {
+      return await writeTemp(opened.tmp, source, options)
+    } catch (error) {
+      throw this.failure(error, action, key)
+    }
+  }
+
+  private async writeBody(opened: Opened, key: string, body: PutBody, options: PutOptions): Promise<WrittenTemp> {
     const writeOptions = {signal: options.signal, onProgress: options.onProgress}
-    if (Buffer.isBuffer(body)) return writeTemp(opened.tmp, body, writeOptions)
+    if (Buffer.isBuffer(body)) return this.stage(opened, body, 'write', key, writeOptions)
     const stream = body instanceof Readable ? body : createReadStream(body.path, {highWaterMark: 1024 * 1024})
     if (options.signal) addAbortSignal(options.signal, stream)
     try {
-      return await writeTemp(opened.tmp, stream, writeOptions)
+      return await this.stage(opened, stream, 'write', key, writeOptions)
     } finally {
       stream.destroy()
     }
