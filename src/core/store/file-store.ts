@@ -6,7 +6,7 @@ import {addAbortSignal, Readable} from 'node:stream'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import {isStoreError, StoreError} from './errors.js'
-import {type FileIdentity, FileStoreCatalog, type ObjectRecord} from './file-store-catalog.js'
+import {type FileIdentity, FileStoreCatalog, type ObjectRecord, type UploadRecord} from './file-store-catalog.js'
 import {INTERNAL_DIR, parseKey, type ParsedKey} from './file-store-keys.js'
 import {TreeLister} from './file-store-list.js'
 import {isProcessRunning, sweepTemp, writeTemp, type WriteTempOptions, type WrittenTemp} from './file-store-temp.js'
@@ -475,7 +475,7 @@ export class FileStore implements ObjectStore {
     if (!parsed.marker && catalog.find(parsed.key, identity) === undefined) {
       const handle = await this.openObject(parsed)
       try {
-        etag = (await hashStream(handle.createReadStream({autoClose: false}))).md5
+        etag = await md5Of(handle.createReadStream({autoClose: false}))
       } finally {
         await handle.close()
       }
@@ -529,7 +529,7 @@ export class FileStore implements ObjectStore {
 
   // --- multipart -----------------------------------------------------------------------------------
 
-  private requireUpload(catalog: FileStoreCatalog, key: string, uploadId: string) {
+  private requireUpload(catalog: FileStoreCatalog, key: string, uploadId: string): UploadRecord {
     const upload = catalog.findUpload(uploadId)
     if (upload === undefined || upload.key !== key) {
       throw new StoreError('NotFound', `no multipart upload ${uploadId} for key '${key}' (NoSuchUpload)`, {key})
@@ -647,10 +647,10 @@ async function* concatenateParts(files: string[], parts: CompletedPart[], digest
   }
 }
 
-async function hashStream(stream: Readable): Promise<{md5: string}> {
+async function md5Of(stream: Readable): Promise<string> {
   const md5 = createHash('md5')
   for await (const chunk of stream) md5.update(chunk as Buffer)
-  return {md5: md5.digest('hex')}
+  return md5.digest('hex')
 }
 
 /** fsync each directory, so that the renames, creations and removals in it survive a power loss. */
