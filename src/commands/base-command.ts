@@ -1,0 +1,162 @@
+import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+import {inspect} from 'node:util'
+
+import {defaultCacheDir} from '../core/cache/cache-dir.js'
+import {isFsError, type FsError} from '../core/errors.js'
+import {Fs} from '../core/fs/fs.js'
+import {isStoreError, type StoreError} from '../core/store/errors.js'
+import {locate, type Located} from '../core/store/locate.js'
+import type {ObjectStore} from '../core/store/object-store.js'
+import {openStore, storeUrl, type StoreOptions} from '../core/store/open-store.js'
+
+export type BaseFlags = Interfaces.InferredFlags<typeof BaseCommand.baseFlags>
+
+/**
+ * What every zerofs command shares: the store flags, opening the store and the POSIX core for a
+ * location (and closing them), bounded-memory output to stdout, and turning any failure into one
+ * line on stderr plus the command's exit code. Stack traces appear only with --debug.
+ *
+ * oclif treats every file under commands/ as a command, so this class is hidden; each concrete
+ * command sets `hidden = false`.
+ */
+export abstract class BaseCommand extends Command {
+  static override hidden = true
+
+  static override baseFlags = {
+    endpoint: Flags.string({
+      summary: 'S3 endpoint URL (MinIO, Ceph RGW, s3rver). Default: AWS_ENDPOINT_URL, else AWS.',
+      helpGroup: 'STORE',
+    }),
+    region: Flags.string({summary: 'S3 region. Default: AWS_REGION or the shared config, else us-east-1.', helpGroup: 'STORE'}),
+    'path-style': Flags.boolean({
+      summary: 'Address buckets as ENDPOINT/BUCKET instead of BUCKET.ENDPOINT (default with --endpoint).',
+      helpGroup: 'STORE',
+      allowNo: true,
+    }),
+    'checksum-mode': Flags.option({
+      options: ['when-required', 'when-supported'] as const,
+      summary: 'When the S3 SDK sends and checks checksums. Default: when-required with a custom endpoint.',
+      helpGroup: 'STORE',
+    })(),
+    'cache-dir': Flags.string({
+      summary: 'Metadata cache directory. Default: $XDG_CACHE_HOME/zerofs/<hash of the store URL>.',
+      helpGroup: 'STORE',
+    }),
+    debug: Flags.boolean({summary: 'Print stack traces of failures.'}),
+  }
+
+  /** The exit code of every failure this command reports (design.md's command table). */
+  static errorExitCode = 2
+
+  private located?: Located
+  private store?: ObjectStore
+  private fs?: Fs
+  private stdoutBroken = false
+
+  protected override async init(): Promise<void> {
+    await super.init()
+    // The AWS SDK warns on every run under Node < 22 about its own future releases; zerofs supports
+    // Node 20 with the SDK it pins, so that warning is noise on a command's stderr.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+    // A reader that goes away (`zerofs cat big | head`) is not a failure: remember it and stop quietly.
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') this.stdoutBroken = true
+    })
+  }
+
+  /** Opens the store a location names and checks that it answers (bucket exists, credentials work). */
+  protected async openStore(location: string | undefined, flags: BaseFlags): Promise<{store: ObjectStore; located: Located}> {
+    const located = await locate(location)
+    this.located = located
+    this.store = await openStore(located.store, storeOptions(flags))
+    await this.store.check()
+    return {store: this.store, located}
+  }
+
+  /** Opens the store and, read-only, the POSIX core over it (sharing the cache with a running `serve`). */
+  protected async openFs(location: string | undefined, flags: BaseFlags): Promise<{fs: Fs; located: Located}> {
+    const {store, located} = await this.openStore(location, flags)
+    const cacheDir = flags['cache-dir'] ?? defaultCacheDir(storeUrl(located.store))
+    this.fs = await Fs.open({store, cacheDir, readOnly: true})
+    return {fs: this.fs, located}
+  }
+
+  /** How a path inside the opened store is shown to the user: `s3://bucket/a/b` or `/srv/data/a/b`. */
+  protected where(path?: string): string {
+    if (this.located === undefined) return path ?? ''
+    const inside = (path ?? this.located.path).replace(/^\/*/, '/')
+    return inside === '/' ? this.located.store : `${this.located.store.replace(/\/$/, '')}${inside}`
+  }
+
+  /** Writes to stdout and resolves once the chunk is handed over: backpressure for long listings and streams. */
+  protected output(chunk: string | Buffer): Promise<void> {
+    return new Promise((resolve, reject) => {
+      process.stdout.write(chunk, (error) => (error ? reject(error) : resolve()))
+    })
+  }
+
+  protected override async catch(error: Interfaces.CommandError): Promise<unknown> {
+    if (error instanceof Errors.CLIError) return super.catch(error) // usage errors and exits: oclif's own rendering
+    if (this.readerWentAway(error)) this.exit(0)
+    process.stderr.write(`${this.config.bin} ${this.id}: ${this.describe(error)}\n`)
+    if (this.argv.includes('--debug')) process.stderr.write(`${inspect(error)}\n`)
+    this.exit((this.constructor as typeof BaseCommand).errorExitCode)
+  }
+
+  protected override async finally(error: Error | undefined): Promise<unknown> {
+    try {
+      await this.fs?.close()
+      await this.store?.close()
+    } catch (closeError) {
+      // Read-only commands have nothing to lose here; do not let a close failure hide the real one.
+      if (error === undefined) throw closeError
+    } finally {
+      this.fs = undefined
+      this.store = undefined
+    }
+    return super.finally(error)
+  }
+
+  private readerWentAway(error: unknown): boolean {
+    const code = (error as NodeJS.ErrnoException).code
+    return code === 'EPIPE' || (this.stdoutBroken && code === 'ERR_STREAM_DESTROYED')
+  }
+
+  /** One line naming the cause: the bucket, the endpoint, or the path. */
+  private describe(error: unknown): string {
+    const storeError = storeErrorIn(error)
+    if (storeError !== undefined && (storeError.code !== 'NotFound' || !isFsError(error))) return storeError.message
+    if (isFsError(error)) return `${this.where(error.path)}: ${errnoText(error)}`
+    const message = error instanceof Error ? error.message : String(error)
+    const firstLine = message.split('\n')[0]
+    return this.argv.includes('--debug') ? firstLine : `${firstLine} (run with --debug for details)`
+  }
+}
+
+function storeOptions(flags: BaseFlags): StoreOptions {
+  return {
+    endpoint: flags.endpoint,
+    region: flags.region,
+    pathStyle: flags['path-style'],
+    checksumMode: flags['checksum-mode'],
+  }
+}
+
+/** The StoreError an error is or was caused by: it names the bucket, endpoint or key. */
+function storeErrorIn(error: unknown): StoreError | undefined {
+  for (let current = error, depth = 0; current !== undefined && depth < 8; depth++) {
+    if (isStoreError(current)) return current
+    current = current instanceof Error ? current.cause : undefined
+  }
+  return undefined
+}
+
+/** `ENOENT: no such file or directory, lookup '/a' (why)` → `no such file or directory (why)`. */
+function errnoText(error: FsError): string {
+  const head = `${error.code}: `
+  const tail = `, ${error.syscall}`
+  const end = error.message.indexOf(tail)
+  if (!error.message.startsWith(head) || end === -1) return error.message
+  const detail = /\(([^()]*)\)$/.exec(error.message)
+  return error.message.slice(head.length, end) + (detail ? ` (${detail[1]})` : '')
+}
