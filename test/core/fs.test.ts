@@ -383,6 +383,16 @@ describeOnStores('fs: directories and files', (newWorld) => {
     await other.delete(['new'])
     assert.deepEqual(await names(fs, ROOT_INO), ['implicit', 'plain'])
 
+    if (w.kind === 's3') {
+      // A file and a directory of the same name (only a bucket can hold both): the directory wins.
+      await other.put('both', Buffer.from('hidden file'))
+      await other.put('both/inner', Buffer.from('inner'))
+      assert.deepEqual(await names(fs, ROOT_INO), ['both', 'implicit', 'plain'])
+      assert.equal((await fs.lookup(ROOT_INO, 'both')).type, 'dir')
+      await other.delete(['both', 'both/inner'])
+      assert.deepEqual(await names(fs, ROOT_INO), ['implicit', 'plain'])
+    }
+
     // An exclusive Fs trusts its cache: outside changes stay unseen.
     await fs.close()
     const exclusive = await w.open({exclusive: true})

@@ -121,9 +121,11 @@ export class Catalog {
     if (row.type !== 'dir') {
       const head = await this.options.store.head(path)
       if (head) probe = {kind: 'object', head}
-    } else if (row.marker !== false) {
-      const head = await this.options.store.head(markerKey(path))
+    } else {
+      // A directory stays one while it has a marker or anything below it (it wins over a file `a`).
+      const head = row.marker === false ? undefined : await this.options.store.head(markerKey(path))
       if (head) probe = {kind: 'marker', head}
+      else if (await this.hasChildren(path)) probe = {kind: 'implicit'}
     }
     probe ??= await this.probe(path)
     if (probe.kind === 'absent') {
@@ -139,8 +141,13 @@ export class Catalog {
     const [object, marker] = await Promise.all([store.head(path), store.head(markerKey(path))])
     if (marker) return {kind: 'marker', head: marker}
     if (object) return {kind: 'object', head: object}
-    for await (const _entry of store.list({prefix: dirPrefix(path), pageSize: 1})) return {kind: 'implicit'}
-    return {kind: 'absent'}
+    return (await this.hasChildren(path)) ? {kind: 'implicit'} : {kind: 'absent'}
+  }
+
+  /** Whether any key lies below the path (an implicit directory). */
+  private async hasChildren(path: string): Promise<boolean> {
+    for await (const _entry of this.options.store.list({prefix: dirPrefix(path), pageSize: 1})) return true
+    return false
   }
 
   /**

@@ -16,7 +16,7 @@ import {Catalog} from './catalog.js'
 import {toFsError} from './errno.js'
 import {KeyedMutex, ReadWriteLock} from './locks.js'
 import {grantedAccess} from './permissions.js'
-import {deletePrefix, movePrefix} from './prefix-mover.js'
+import {copyPrefix, deletePrefix} from './prefix-mover.js'
 import {getRange} from './ranged-get.js'
 import {DEFAULT_READ_AHEAD, ReadAhead, type ReadAheadOptions} from './read-ahead.js'
 import {StagingFiles} from './staging-files.js'
@@ -154,8 +154,11 @@ export class Fs implements PosixFs {
       }
       return this.inoLocks.run(ino, async () => {
         const staged = this.cache.staging.get(ino)
-        if (staged || changes.size !== undefined) return this.setStagedAttributes(row, changes)
-        return this.setStoredAttributes(row, changes)
+        // Truncating to the current size changes nothing (POSIX: times change only with the size).
+        const effective = changes.size === (staged?.size ?? row.size) ? {...changes, size: undefined} : changes
+        if (staged || effective.size !== undefined) return this.setStagedAttributes(row, effective)
+        if (Object.values(effective).every((value) => value === undefined)) return this.catalog.attrOf(row)
+        return this.setStoredAttributes(row, effective)
       })
     })
   }
@@ -798,26 +801,16 @@ export class Fs implements PosixFs {
       ino: source.ino, fromPrefix: dirPrefix(fromPath), toPrefix: dirPrefix(toPath), toParent, toName,
     })
     try {
-      await movePrefix(this.store, pending.fromPrefix, pending.toPrefix, MOVE_CONCURRENCY)
+      await copyPrefix(this.store, pending.fromPrefix, pending.toPrefix, MOVE_CONCURRENCY)
     } catch (error) {
-      if (await this.sourceIntact(pending.fromPrefix, fromPath, source)) {
-        // Failed while copying: take the copies back and forget the rename.
-        await deletePrefix(this.store, pending.toPrefix).catch(() => undefined)
-        this.cache.renames.finish(pending.id)
-      }
+      // Nothing deleted yet: take the copies back and forget the rename.
+      await deletePrefix(this.store, pending.toPrefix).catch(() => undefined)
+      this.cache.renames.finish(pending.id)
       throw error
     }
+    // From here on the rename can only go forward: a failure leaves it journaled for the next open.
+    await deletePrefix(this.store, pending.fromPrefix)
     this.finishDirectoryRename(pending)
-  }
-
-  /** Whether the source keys are all still there (the move failed before deleting any). */
-  private async sourceIntact(fromPrefix: string, fromPath: string, source: InodeRow): Promise<boolean> {
-    if (source.marker === false) return true
-    try {
-      return (await this.store.head(markerKey(fromPath))) !== undefined && fromPrefix !== ''
-    } catch {
-      return false
-    }
   }
 
   private finishDirectoryRename(pending: {id: number; ino: Ino; fromPrefix: string; toPrefix: string; toParent: Ino; toName: string}): void {
@@ -845,7 +838,8 @@ export class Fs implements PosixFs {
   private async recover(): Promise<void> {
     for (const pending of this.cache.renames.pending()) {
       this.logger.warn('finishing an interrupted directory rename', {from: pending.fromPrefix, to: pending.toPrefix})
-      await movePrefix(this.store, pending.fromPrefix, pending.toPrefix, MOVE_CONCURRENCY)
+      await copyPrefix(this.store, pending.fromPrefix, pending.toPrefix, MOVE_CONCURRENCY)
+      await deletePrefix(this.store, pending.fromPrefix)
       this.finishDirectoryRename(pending)
     }
     const staged = new Set(this.cache.staging.inos().map(String))

@@ -4,11 +4,11 @@ import type {ObjectStore} from '../store/object-store.js'
 const BATCH = 1000
 
 /**
- * Moves every object under `fromPrefix` to `toPrefix`: server-side copies keeping each object's
- * metadata, then deletes of the sources. Idempotent, so a rename interrupted by a crash is finished
- * by running it again. Holds at most a batch of keys.
+ * Copies every object under `fromPrefix` to `toPrefix` server-side, keeping each object's metadata.
+ * Idempotent; with `deletePrefix` of the source afterwards it moves a directory, and running both
+ * again finishes a move interrupted by a crash. Holds a bounded number of keys.
  */
-export async function movePrefix(store: ObjectStore, fromPrefix: string, toPrefix: string, concurrency: number): Promise<number> {
+export async function copyPrefix(store: ObjectStore, fromPrefix: string, toPrefix: string, concurrency: number): Promise<number> {
   const queue = new PQueue({concurrency})
   let failure: unknown
   let copied = 0
@@ -29,7 +29,6 @@ export async function movePrefix(store: ObjectStore, fromPrefix: string, toPrefi
   }
   await queue.onIdle()
   if (failure !== undefined) throw failure
-  await deletePrefix(store, fromPrefix)
   return copied
 }
 
