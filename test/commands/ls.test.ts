@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {existsSync} from 'node:fs'
-import {mkdir, mkdtemp, readdir, rm} from 'node:fs/promises'
+import {mkdir, mkdtemp, readdir, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
@@ -258,7 +258,7 @@ describe('zerofs ls', () => {
     })
   })
 
-  describe('local store locations', () => {
+  describe('local stores', () => {
     it('finds the store root from a path inside it, and takes file:// URLs', async () => {
       const inside = await file.ls(join(fileStore, 'docs', 'tmp'))
       assertSuccess(inside)
@@ -266,6 +266,17 @@ describe('zerofs ls', () => {
       const url = await file.ls('-R', pathToFileURL(join(fileStore, 'docs', 'tmp')).href)
       assertSuccess(url)
       assert.deepEqual(lines(url.stdout), [`${join(fileStore, 'docs', 'tmp')}:`, 'scratch'])
+    })
+
+    it('a reader that goes away (| head) ends a long listing quietly', async () => {
+      const many = join(fileStore, 'many')
+      await mkdir(many)
+      // Hand-placed files are objects too: the quickest way to a directory larger than a pipe buffer.
+      await Promise.all(Array.from({length: 3000}, (_, index) => writeFile(join(many, `file-${String(index).padStart(5, '0')}`), '')))
+      const result = await runCli(['ls', '-l', many], {env: {XDG_CACHE_HOME: join(home, 'cache')}, stdoutLimit: 100})
+      assert.equal(result.stderr, '')
+      assert.equal(result.code, 0)
+      assert.match(result.stdout.toString(), /^-rw-r--r-- .* file-00000\n/)
     })
 
     it('lists a 255-byte name', async () => {
