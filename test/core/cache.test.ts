@@ -104,8 +104,8 @@ describe('cache: listings', () => {
     writer.applyPage([object('a'), object('b'), {kind: 'dir', name: 'd'}])
     writer.applyPage([object('c')])
     writer.finish(() => false)
-    const first = cache.inodes.children(ROOT_INO, 0n, 10)
-    assert.deepEqual(first.map((row) => row.name), ['a', 'b', 'd', 'c'])
+    const first = cache.inodes.children(ROOT_INO, 0, 10)
+    assert.deepEqual(first.map((row) => row.name), ['a', 'b', 'c', 'd'], 'name order')
     assert.ok(cache.inodes.get(ROOT_INO)?.listedAt !== undefined)
 
     await new Promise((resolve) => setTimeout(resolve, 5))
@@ -114,18 +114,40 @@ describe('cache: listings', () => {
     writer.applyPage([object('a0'), object('c', 'e2'), object('d'), {kind: 'dir', name: 'a'}])
     writer.applyPage([{kind: 'dir', name: 'd'}, object('e')])
     writer.finish(() => false)
-    const second = cache.inodes.children(ROOT_INO, 0n, 10)
+    const second = cache.inodes.children(ROOT_INO, 0, 10)
+    assert.deepEqual(second.map((row) => row.name), ['a', 'a0', 'c', 'd', 'e'])
     const byName = new Map(second.map((row) => [row.name, row]))
     assert.deepEqual([...byName.keys()].sort(), ['a', 'a0', 'c', 'd', 'e'])
-    assert.equal(byName.get('c')?.ino, first[3].ino)
+    assert.equal(byName.get('c')?.ino, first[2].ino)
     assert.equal(byName.get('c')?.etag, 'e2')
-    assert.equal(byName.get('d')?.ino, first[2].ino)
+    assert.equal(byName.get('d')?.ino, first[3].ino)
     assert.equal(byName.get('d')?.type, 'dir')
     assert.equal(byName.get('a')?.type, 'dir')
     assert.notEqual(byName.get('a')?.ino, first[0].ino)
-    // Cookies (inode numbers) after a removed entry still work.
-    const afterB = cache.inodes.children(ROOT_INO, first[1].ino, 10).map((row) => row.name)
-    assert.deepEqual(afterB.sort(), ['a', 'a0', 'c', 'd', 'e'])
+    // A cookie (position) of a removed entry still works: 'b' is gone, listing goes on after it.
+    const afterB = cache.inodes.children(ROOT_INO, first[1].seq, 10).map((row) => row.name)
+    assert.deepEqual(afterB, ['c', 'd', 'e'])
+    cache.close()
+  })
+
+  it('slots new names in name order, renumbering (and changing the cookie generation) only when out of room', () => {
+    const cache = MetaCache.open(freshDir(), {owner: true})
+    const {inodes} = cache
+    const add = (name: string) => inodes.insert(ROOT_INO, name, listedDirFields(owner, Date.now()))
+    add('z')
+    add('a')
+    add('m')
+    assert.deepEqual(inodes.children(ROOT_INO, 0, 10).map((row) => row.name), ['a', 'm', 'z'])
+    const generation = inodes.get(ROOT_INO)!.cookieGen
+    // Names that keep landing between the same two neighbours exhaust the gap once.
+    for (let i = 0; i < 30; i++) add(`a${'~'.repeat(30 - i)}`)
+    const names = inodes.children(ROOT_INO, 0, 100).map((row) => row.name)
+    assert.deepEqual(names, [...names].sort())
+    assert.equal(names.length, 33)
+    assert.ok(inodes.get(ROOT_INO)!.cookieGen > generation)
+    const moved = inodes.child(ROOT_INO, 'z')!
+    inodes.move(moved.ino, ROOT_INO, 'b')
+    assert.deepEqual(inodes.children(ROOT_INO, 0, 100).map((row) => row.name).slice(-3), [`a${'~'.repeat(30)}`, 'b', 'm'])
     cache.close()
   })
 })

@@ -331,7 +331,7 @@ describeOnStores('fs: directories and files', (newWorld) => {
     for (let i = 0; i < 30; i++) await fs.create(dir.ino, `f${String(i).padStart(2, '0')}`, fileMode)
     await fs.flushAll()
     const first = await fs.readdir(dir.ino, 0n, 10)
-    assert.equal(first.entries.length, 10)
+    assert.deepEqual(first.entries.map((entry) => entry.name), Array.from({length: 10}, (_, i) => `f0${i}`), 'name order')
     assert.equal(first.eof, false)
     const seen = new Set(first.entries.map((entry) => entry.name))
     // Remove an entry already returned and one not yet returned; add new ones.
@@ -353,6 +353,18 @@ describeOnStores('fs: directories and files', (newWorld) => {
     }
     const expected = [...Array.from({length: 30}, (_, i) => `f${String(i).padStart(2, '0')}`).filter((name) => name !== 'f25'), 'late']
     assert.deepEqual([...seen].sort(), expected.sort())
+  })
+
+  it('lists in name order even when some names were looked up first', async (t) => {
+    const w = await world(newWorld, t)
+    for (const name of ['a.txt', 'm.txt', 'z.txt']) await w.store.put(`order/${name}`, Buffer.from(name))
+    const fs = await w.open()
+    await fs.resolve('/order/z.txt')
+    await fs.resolve('/order/m.txt')
+    const dir = await fs.resolve('/order')
+    assert.deepEqual((await fs.readdir(dir.ino, 0n, 10)).entries.map((entry) => entry.name), ['a.txt', 'm.txt', 'z.txt'])
+    await fs.create(dir.ino, 'b.txt', fileMode)
+    assert.deepEqual((await fs.readdir(dir.ino, 0n, 10)).entries.map((entry) => entry.name), ['a.txt', 'b.txt', 'm.txt', 'z.txt'])
   })
 
   it('shows implicit directories, hides reserved keys, and sees outside changes after the TTL', async (t) => {

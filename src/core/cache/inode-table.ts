@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3'
 import type {FileType, Ino, Timestamp} from '../fs/types.js'
+import {SEQ_STEP} from './schema.js'
 
 /** What the cache knows about one path: its stable inode number and the store's last word on it. */
 export interface InodeRow {
@@ -27,9 +28,13 @@ export interface InodeRow {
   attrsAt?: number
   listedAt?: number
   changedAt?: number
+  /** Position among the parent's entries (name order, with gaps): the readdir cookie. Never 0. */
+  seq: number
+  /** Directories: changes whenever the entries were renumbered (old cookies are then invalid). */
+  cookieGen: number
 }
 
-export type InodeFields = Omit<InodeRow, 'ino' | 'parent' | 'name'>
+export type InodeFields = Omit<InodeRow, 'ino' | 'parent' | 'name' | 'seq' | 'cookieGen'>
 
 interface RawRow {
   ino: number
@@ -56,6 +61,8 @@ interface RawRow {
   attrs_at: number | null
   listed_at: number | null
   changed_at: number | null
+  seq: number
+  cookie_gen: number
 }
 
 function fromRaw(raw: RawRow): InodeRow {
@@ -81,10 +88,12 @@ function fromRaw(raw: RawRow): InodeRow {
     attrsAt: raw.attrs_at ?? undefined,
     listedAt: raw.listed_at ?? undefined,
     changedAt: raw.changed_at ?? undefined,
+    seq: raw.seq,
+    cookieGen: raw.cookie_gen,
   }
 }
 
-type Column = Exclude<keyof RawRow, 'ino' | 'parent' | 'name'>
+type Column = Exclude<keyof RawRow, 'ino' | 'parent' | 'name' | 'seq' | 'cookie_gen'>
 
 function toColumns(fields: Partial<InodeFields>): Partial<Record<Column, number | string | null>> {
   const columns: Partial<Record<Column, number | string | null>> = {}
@@ -144,9 +153,9 @@ export class InodeTable {
     return raw && fromRaw(raw)
   }
 
-  /** Children in cookie order (inode number), after `afterIno`. */
-  children(parent: Ino, afterIno: Ino, limit: number): InodeRow[] {
-    const rows = this.statement('SELECT * FROM inodes WHERE parent = ? AND ino > ? ORDER BY ino LIMIT ?').all(parent, afterIno, limit) as RawRow[]
+  /** Children in readdir order (name order), after the position `afterSeq` (a cookie; 0 for the start). */
+  children(parent: Ino, afterSeq: number, limit: number): InodeRow[] {
+    const rows = this.statement('SELECT * FROM inodes WHERE parent = ? AND seq > ? ORDER BY seq LIMIT ?').all(parent, afterSeq, limit) as RawRow[]
     return rows.map(fromRaw)
   }
 
@@ -157,8 +166,8 @@ export class InodeTable {
   insert(parent: Ino, name: string, fields: InodeFields): InodeRow {
     const columns = toColumns(fields)
     const names = Object.keys(columns)
-    const sql = `INSERT INTO inodes (parent, name, ${names.join(', ')}) VALUES (?, ?, ${names.map(() => '?').join(', ')})`
-    const result = this.statement(sql).run(parent, name, ...Object.values(columns))
+    const sql = `INSERT INTO inodes (parent, name, seq, ${names.join(', ')}) VALUES (?, ?, ?, ${names.map(() => '?').join(', ')})`
+    const result = this.statement(sql).run(parent, name, this.positionFor(parent, name), ...Object.values(columns))
     return this.get(BigInt(result.lastInsertRowid))!
   }
 
@@ -172,7 +181,31 @@ export class InodeTable {
 
   /** Moves a row to a new parent and name (the caller has removed any row there). */
   move(ino: Ino, parent: Ino, name: string): void {
-    this.statement('UPDATE inodes SET parent = ?, name = ? WHERE ino = ?').run(parent, name, ino)
+    this.statement('UPDATE inodes SET parent = 0, name = ? WHERE ino = ?').run(`\0moving ${ino}`, ino)
+    this.statement('UPDATE inodes SET parent = ?, name = ?, seq = ? WHERE ino = ?').run(parent, name, this.positionFor(parent, name), ino)
+  }
+
+  /**
+   * A readdir position for a new entry: between its neighbours in name order (SQLite compares
+   * UTF-8 bytes, as S3 orders keys). When two neighbours leave no room, the directory is numbered
+   * afresh and its cookie generation changes.
+   */
+  private positionFor(parent: Ino, name: string): number {
+    for (let attempt = 0; ; attempt++) {
+      const before = this.statement('SELECT seq FROM inodes WHERE parent = ? AND name < ? ORDER BY name DESC LIMIT 1').get(parent, name) as {seq: number} | undefined
+      const after = this.statement('SELECT seq FROM inodes WHERE parent = ? AND name > ? ORDER BY name LIMIT 1').get(parent, name) as {seq: number} | undefined
+      const low = before?.seq ?? 0
+      if (after === undefined) return low + SEQ_STEP
+      if (after.seq - low >= 2) return low + Math.floor((after.seq - low) / 2)
+      if (attempt > 0) throw new Error(`cannot place ${name} in directory ${parent}`)
+      this.renumber(parent)
+    }
+  }
+
+  private renumber(parent: Ino): void {
+    const inos = (this.statement('SELECT ino FROM inodes WHERE parent = ? ORDER BY name').all(parent) as Array<{ino: number}>)
+    inos.forEach(({ino}, index) => this.statement('UPDATE inodes SET seq = ? WHERE ino = ?').run((index + 1) * SEQ_STEP, ino))
+    this.statement('UPDATE inodes SET cookie_gen = cookie_gen + 1 WHERE ino = ?').run(parent)
   }
 
   /** Deletes a row and every row below it; their numbers are never given out again. */

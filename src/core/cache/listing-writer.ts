@@ -17,7 +17,9 @@ type ListedObject = Extract<ListedChild, {kind: 'object'}>
  */
 export class ListingWriter {
   private readonly startedAt = Date.now()
+  /** Differences from an earlier complete listing (a first listing only discovers). */
   private changed = false
+  private readonly relisting: boolean
   /** Objects met while a not yet confirmed directory of the same name had the row (rare). */
   private readonly shadowed: ListedObject[] = []
 
@@ -25,7 +27,9 @@ export class ListingWriter {
     private readonly cache: MetaCache,
     private readonly dir: Ino,
     private readonly owner: OwnerDefaults,
-  ) {}
+  ) {
+    this.relisting = cache.inodes.get(dir)?.listedAt !== undefined
+  }
 
   applyPage(children: ListedChild[]): void {
     this.cache.transaction(() => {
@@ -95,7 +99,7 @@ export class ListingWriter {
           inodes.insert(this.dir, object.name, listedObjectFields(object, this.owner, Date.now()))
         }
       }
-      inodes.update(this.dir, {listedAt: this.startedAt, ...(this.changed ? {changedAt: Date.now()} : {})})
+      inodes.update(this.dir, {listedAt: this.startedAt, ...(this.changed && this.relisting ? {changedAt: Date.now()} : {})})
     })
   }
 }

@@ -6,6 +6,9 @@ import {CacheError} from './errors.js'
  * The cache's schema as an ordered list of migrations; `PRAGMA user_version` counts those applied.
  * Never edit a migration that has shipped: append a new one.
  */
+/** Gap between the readdir positions of neighbouring entries when a directory is numbered afresh. */
+export const SEQ_STEP = 1 << 20
+
 const migrations: Array<(db: Database.Database) => void> = [
   (db) => {
     db.exec(`
@@ -73,6 +76,17 @@ const migrations: Array<(db: Database.Database) => void> = [
       );
     `)
     db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('epoch', String(randomInt(1, 2 ** 31 - 1)))
+  },
+  (db) => {
+    // Readdir order and cookies: `seq` orders a directory's entries by name (UTF-8 byte order, as S3
+    // lists) with gaps, so entries added later slot in without renumbering; `cookie_gen` (on the
+    // directory) changes when a renumbering invalidates the cookies handed out.
+    db.exec(`
+      ALTER TABLE inodes ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE inodes ADD COLUMN cookie_gen INTEGER NOT NULL DEFAULT 0;
+      UPDATE inodes SET seq = ino * ${SEQ_STEP};
+      CREATE INDEX inodes_order ON inodes (parent, seq);
+    `)
   },
 ]
 

@@ -165,7 +165,6 @@ export class Catalog {
         return inodes.get(existing.ino)!
       }
       if (existing) inodes.deleteSubtree(existing.ino)
-      this.touchDir(parent, now)
       return inodes.insert(parent, name, fields)
     })
   }
@@ -265,7 +264,7 @@ export class Catalog {
   async withAttributes(rows: InodeRow[]): Promise<InodeRow[]> {
     const {headQueue} = this.options
     const refreshed = await Promise.all(rows.map((row) => (this.attrsCurrent(row) ? row : headQueue.add(() => this.refresh(row)))))
-    // A row whose kind changed got a new number: it shows up again later in cookie order.
+    // A row whose kind changed got a new number (and is not what the listing showed): leave it out.
     return refreshed.filter((row, index): row is InodeRow => row !== undefined && row.ino === rows[index].ino)
   }
 

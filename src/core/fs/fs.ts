@@ -195,7 +195,7 @@ export class Fs implements PosixFs {
       const row = this.dirRow(dir, 'readdir')
       await this.catalog.ensureListing(row, cookie === 0n)
       const limit = Math.max(1, count)
-      const rows = this.cache.inodes.children(dir, cookie, limit + 1)
+      const rows = this.cache.inodes.children(dir, Number(cookie), limit + 1)
       const eof = rows.length <= limit
       let page = rows.slice(0, limit)
       if (options.attributes) page = await this.catalog.withAttributes(page)
@@ -203,10 +203,11 @@ export class Fs implements PosixFs {
         name: child.name,
         ino: child.ino,
         type: child.type,
-        cookie: child.ino,
+        cookie: BigInt(child.seq),
         ...(options.attributes ? {attr: this.catalog.attrOf(child)} : {}),
       }))
-      return {entries, eof, verifier: BigInt(this.cache.epoch)}
+      const verifier = (BigInt(this.cache.epoch) << 32n) | BigInt(this.cache.inodes.get(dir)?.cookieGen ?? 0)
+      return {entries, eof, verifier}
     })
   }
 
