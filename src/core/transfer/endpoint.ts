@@ -1,0 +1,51 @@
+import {stat} from 'node:fs/promises'
+import {resolve} from 'node:path'
+import {pathToFileURL} from 'node:url'
+
+import {byteLength, KEY_MAX} from '../layout/keys.js'
+import type {ObjectStore} from '../store/object-store.js'
+import {parseStoreLocation} from '../store/store-location.js'
+import {describeError, TransferError} from './errors.js'
+
+/** One side of a transfer or comparison: a local directory tree, or a store. */
+export type Endpoint =
+  | {kind: 'local'; dir: string}
+  | {kind: 'store'; store: ObjectStore}
+
+/** How an endpoint is named in reports: the directory, or the store's URL. */
+export function endpointLabel(endpoint: Endpoint): string {
+  return endpoint.kind === 'local' ? resolve(endpoint.dir) : endpoint.store.url
+}
+
+/** A stable name for an endpoint, for the journal: a file URL or the store's URL. */
+export function endpointId(endpoint: Endpoint): string {
+  return endpoint.kind === 'local' ? pathToFileURL(resolve(endpoint.dir)).href : endpoint.store.url
+}
+
+/**
+ * The longest key (in UTF-8 bytes, relative to the store root) the store can hold: S3's 1024 minus
+ * the store's prefix in its bucket. FileStores keep S3's limit, so a tree that fits one fits both.
+ */
+export function maxKeyBytes(store: ObjectStore): number {
+  const location = parseStoreLocation(store.url)
+  return location.kind === 's3' && location.prefix !== '' ? KEY_MAX - byteLength(`${location.prefix}/`) : KEY_MAX
+}
+
+/**
+ * Fails before any work when an endpoint cannot be used: a store that is missing, refuses the
+ * credentials or cannot be reached (StoreError), a directory that is missing or is not one
+ * (TransferError Usage).
+ */
+export async function checkEndpoint(endpoint: Endpoint, signal?: AbortSignal): Promise<void> {
+  if (endpoint.kind === 'store') {
+    await endpoint.store.check(signal)
+    return
+  }
+  let isDirectory: boolean
+  try {
+    isDirectory = (await stat(endpoint.dir)).isDirectory()
+  } catch (error) {
+    throw new TransferError('Usage', `${endpoint.dir} cannot be read: ${describeError(error)}`, {cause: error})
+  }
+  if (!isDirectory) throw new TransferError('Usage', `${endpoint.dir} is not a directory`)
+}

@@ -1,0 +1,90 @@
+import type Database from 'better-sqlite3'
+
+import {formatEpochSeconds} from '../layout/timestamp.js'
+import type {LocalStats} from './tree-entry.js'
+
+/**
+ * What a migration knows to be complete at its destination: per key, the source attributes it was
+ * copied with and the destination ETag it had then. A later run that finds the same attributes at
+ * the source and the same ETag (and size) in the destination listing skips the entry without
+ * asking the server anything more.
+ *
+ * Records are written in batches: one lost to a kill -9 only costs the next run a HEAD (or a stat)
+ * to find the entry complete, never a second upload.
+ */
+export interface JournalRecord {
+  size: number
+  /** formatEpochSeconds of the source mtime. */
+  mtime: string
+  mode: number
+  uid: number
+  gid: number
+  etag: string
+  sha256?: string
+}
+
+const BATCH = 256
+const FLUSH_AFTER_MS = 500
+
+export class Journal {
+  private readonly select: Database.Statement<[number, string]>
+  private readonly upsert: Database.Statement
+  private readonly remove: Database.Statement<[number, string]>
+  private pending: Array<{key: string; record?: JournalRecord}> = []
+  private flushTimer?: NodeJS.Timeout
+
+  constructor(private readonly db: Database.Database, private readonly pair: number) {
+    this.select = db.prepare('SELECT size, mtime, mode, uid, gid, etag, sha256 FROM journal WHERE pair = ? AND key = ?')
+    this.upsert = db.prepare(`INSERT INTO journal (pair, key, size, mtime, mode, uid, gid, etag, sha256)
+      VALUES (@pair, @key, @size, @mtime, @mode, @uid, @gid, @etag, @sha256)
+      ON CONFLICT (pair, key) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, mode = excluded.mode,
+        uid = excluded.uid, gid = excluded.gid, etag = excluded.etag, sha256 = excluded.sha256`)
+    this.remove = db.prepare('DELETE FROM journal WHERE pair = ? AND key = ?')
+  }
+
+  get(key: string): JournalRecord | undefined {
+    const row = this.select.get(this.pair, key) as (Omit<JournalRecord, 'sha256'> & {sha256: string | null}) | undefined
+    if (row === undefined) return undefined
+    const {sha256, ...rest} = row
+    return sha256 === null ? rest : {...rest, sha256}
+  }
+
+  record(key: string, record: JournalRecord): void {
+    this.queue({key, record})
+  }
+
+  forget(key: string): void {
+    this.queue({key})
+  }
+
+  flush(): void {
+    clearTimeout(this.flushTimer)
+    this.flushTimer = undefined
+    const batch = this.pending
+    this.pending = []
+    if (batch.length === 0) return
+    this.db.transaction(() => {
+      for (const {key, record} of batch) {
+        if (record === undefined) this.remove.run(this.pair, key)
+        else this.upsert.run({pair: this.pair, key, ...record, sha256: record.sha256 ?? null})
+      }
+    })()
+  }
+
+  private queue(change: {key: string; record?: JournalRecord}): void {
+    this.pending.push(change)
+    if (this.pending.length >= BATCH) this.flush()
+    else this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_AFTER_MS).unref()
+  }
+}
+
+/** The record of a local entry copied to (or from) an object with this ETag. */
+export function journalRecord(stats: LocalStats, etag: string, sha256?: string): JournalRecord {
+  return {size: stats.size, mtime: formatEpochSeconds(stats.mtime), mode: stats.mode, uid: stats.uid, gid: stats.gid, etag, sha256}
+}
+
+/** Whether the local entry still has the attributes it was recorded with. */
+export function matchesStats(record: JournalRecord, stats: LocalStats): boolean {
+  return record.size === stats.size && record.mtime === formatEpochSeconds(stats.mtime) && record.mode === stats.mode
+    && record.uid === stats.uid && record.gid === stats.gid
+}

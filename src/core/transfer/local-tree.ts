@@ -1,0 +1,146 @@
+import type {BigIntStats, Dirent} from 'node:fs'
+import {lstat, opendir} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import type {Timestamp} from '../fs/types.js'
+import {joinPath} from '../layout/keys.js'
+import {fileTypeOfMode} from '../layout/mode.js'
+import {compareKeys} from '../store/key-order.js'
+import {describeError, errnoOf} from './errors.js'
+import type {PathFilter} from './path-filter.js'
+import type {LocalEntry, LocalStats, WalkProblem} from './tree-entry.js'
+
+export interface LocalWalkOptions {
+  filter?: PathFilter
+  /** What the walk cannot take: names that are not UTF-8, directories it cannot read. */
+  onProblem?: (problem: WalkProblem) => void
+  /**
+   * Names at the root the walk leaves out: with a reason, as a problem (`.zerofs` is reserved in a
+   * store); without one, silently (a restore's own staging directory).
+   */
+  rootExclusions?: ReadonlyMap<string, string | undefined>
+  signal?: AbortSignal
+}
+
+/** lstat calls in flight at once within a directory: a NAS answers them in parallel. */
+const STAT_BATCH = 64
+
+const utf8 = new TextDecoder('utf-8', {fatal: true})
+
+interface Child {
+  name: string
+  isDirectory: boolean
+  /** The name's key within its directory: `name/` for a directory, so that siblings sort as keys do. */
+  sortKey: string
+}
+
+/**
+ * Walks a local directory tree lazily in store key order (see tree-entry.ts), the root itself
+ * excluded. Symbolic links are entries, never followed. A directory's names are read and sorted
+ * before its entries are given out, so memory grows with the largest directory, not with the tree.
+ * Entries that vanish during the walk are left out; entries the walk cannot read are problems.
+ */
+export async function* walkLocalTree(root: string, options: LocalWalkOptions = {}): AsyncGenerator<LocalEntry> {
+  yield* walkDirectory(root, '', options)
+}
+
+async function* walkDirectory(absolute: string, path: string, options: LocalWalkOptions): AsyncGenerator<LocalEntry> {
+  options.signal?.throwIfAborted()
+  let children: Child[]
+  try {
+    children = await readChildren(absolute, path, options)
+  } catch (error) {
+    if (path !== '' && errnoOf(error) === 'ENOENT') return
+    if (path === '') throw error
+    options.onProblem?.({path: `${path}/`, reason: describeError(error), kind: 'unreadable'})
+    return
+  }
+  children.sort((a, b) => compareKeys(a.sortKey, b.sortKey))
+  for (let start = 0; start < children.length; start += STAT_BATCH) {
+    const batch = children.slice(start, start + STAT_BATCH)
+    const stats = await Promise.allSettled(batch.map((child) => lstat(join(absolute, child.name), {bigint: true})))
+    for (const [index, child] of batch.entries()) {
+      const childPath = joinPath(path, child.name)
+      const childAbsolute = join(absolute, child.name)
+      const result = stats[index]
+      if (result.status === 'rejected') {
+        if (errnoOf(result.reason) !== 'ENOENT') options.onProblem?.({path: childPath, reason: describeError(result.reason), kind: 'unreadable'})
+        continue
+      }
+      const entryStats = localStats(result.value)
+      if ((entryStats.type === 'dir') !== child.isDirectory) {
+        options.onProblem?.({path: childPath, reason: 'replaced by another kind of file during the walk', kind: 'unreadable'})
+        continue
+      }
+      if (child.isDirectory) {
+        yield {side: 'local', key: `${childPath}/`, path: childPath, absolute: childAbsolute, stats: entryStats}
+        yield* walkDirectory(childAbsolute, childPath, options)
+      } else {
+        yield {side: 'local', key: childPath, path: childPath, absolute: childAbsolute, stats: entryStats}
+      }
+    }
+  }
+}
+
+/** The names of a directory that are valid UTF-8 and not filtered out. */
+async function readChildren(absolute: string, path: string, options: LocalWalkOptions): Promise<Child[]> {
+  const children: Child[] = []
+  // Names as bytes: a name that is not UTF-8 would otherwise come back altered, naming no file.
+  const directory = await opendir(absolute, {encoding: 'buffer' as BufferEncoding, bufferSize: 256})
+  for await (const dirent of directory as AsyncIterable<Dirent<Buffer>>) {
+    const bytes = dirent.name
+    let name: string
+    try {
+      name = utf8.decode(bytes)
+    } catch {
+      options.onProblem?.({path: joinPath(path, escapeBytes(bytes)), reason: 'the name is not valid UTF-8', kind: 'invalid-name'})
+      continue
+    }
+    if (path === '' && options.rootExclusions?.has(name)) {
+      const reason = options.rootExclusions.get(name)
+      if (reason !== undefined) options.onProblem?.({path: name, reason, kind: 'invalid-name'})
+      continue
+    }
+    const isDirectory = dirent.isDirectory()
+    if (options.filter?.excludes(joinPath(path, name), isDirectory)) continue
+    children.push({name, isDirectory, sortKey: isDirectory ? `${name}/` : name})
+  }
+  return children
+}
+
+export function localStats(stats: BigIntStats): LocalStats {
+  const mode = Number(stats.mode)
+  return {
+    type: fileTypeOfMode(mode) ?? 'file',
+    size: Number(stats.size),
+    mode,
+    uid: Number(stats.uid),
+    gid: Number(stats.gid),
+    rdev: Number(stats.rdev),
+    mtime: timestampFromNs(stats.mtimeNs),
+    atime: timestampFromNs(stats.atimeNs),
+    ctime: timestampFromNs(stats.ctimeNs),
+    dev: Number(stats.dev),
+    ino: Number(stats.ino),
+    nlink: Number(stats.nlink),
+  }
+}
+
+const NS_PER_SEC = 1_000_000_000n
+
+export function timestampFromNs(ns: bigint): Timestamp {
+  let sec = ns / NS_PER_SEC
+  let nsec = ns % NS_PER_SEC
+  if (nsec < 0n) {
+    sec -= 1n
+    nsec += NS_PER_SEC
+  }
+  return {sec: Number(sec), nsec: Number(nsec)}
+}
+
+/** Printable ASCII as is, every other byte as \xNN. */
+function escapeBytes(bytes: Buffer): string {
+  let text = ''
+  for (const byte of bytes) text += byte >= 0x20 && byte < 0x7f && byte !== 0x5c ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`
+  return text
+}
