@@ -399,6 +399,8 @@ describeOnStores('fs: directories and files', (newWorld) => {
       // A file and a directory of the same name (only a bucket can hold both): the directory wins.
       await other.put('both', Buffer.from('hidden file'))
       await other.put('both/inner', Buffer.from('inner'))
+      const cold = await w.open({cacheDir: `${w.cacheDir}-cold`, readOnly: true})
+      assert.equal((await cold.lookup(ROOT_INO, 'both')).type, 'dir', 'a cold lookup finds the directory')
       assert.deepEqual(await names(fs, ROOT_INO), ['both', 'implicit', 'plain'])
       assert.equal((await fs.lookup(ROOT_INO, 'both')).type, 'dir')
       await other.delete(['both', 'both/inner'])

@@ -135,19 +135,31 @@ export class Catalog {
     return this.record(row.parent, row.name, probe)
   }
 
-  /** Asks the store what is at a path: a marker wins over an object of the same name. */
+  /**
+   * Asks the store what is at a path. A directory (a marker, or anything below the path) wins over
+   * an object of the same name. One round trip for files (HEAD and a one-key LIST in parallel), a
+   * second HEAD for a directory's marker.
+   */
   async probe(path: string): Promise<Probe> {
     const {store} = this.options
-    const [object, marker] = await Promise.all([store.head(path), store.head(markerKey(path))])
-    if (marker) return {kind: 'marker', head: marker}
-    if (object) return {kind: 'object', head: object}
-    return (await this.hasChildren(path)) ? {kind: 'implicit'} : {kind: 'absent'}
+    const prefix = dirPrefix(path)
+    const [object, first] = await Promise.all([store.head(path), this.firstKeyBelow(prefix)])
+    if (first === prefix) {
+      const marker = await store.head(markerKey(path))
+      if (marker) return {kind: 'marker', head: marker}
+    }
+    if (first !== undefined) return {kind: 'implicit'}
+    return object ? {kind: 'object', head: object} : {kind: 'absent'}
+  }
+
+  private async firstKeyBelow(prefix: string): Promise<string | undefined> {
+    for await (const entry of this.options.store.list({prefix, pageSize: 1})) return entry.kind === 'object' ? entry.key : entry.prefix
+    return undefined
   }
 
   /** Whether any key lies below the path (an implicit directory). */
   private async hasChildren(path: string): Promise<boolean> {
-    for await (const _entry of this.options.store.list({prefix: dirPrefix(path), pageSize: 1})) return true
-    return false
+    return (await this.firstKeyBelow(dirPrefix(path))) !== undefined
   }
 
   /**
