@@ -18,12 +18,13 @@ export interface AuthSys {
 export type RpcReply =
   | {kind: 'accepted'; xid: number; acceptStat: number; body: XdrReader}
   | {kind: 'denied'; xid: number; rejectStat: number; body: XdrReader}
+  /** The server closed the connection before replying. */
+  | {kind: 'closed'}
 
 export class RpcClient {
   private readonly framer = new RecordFramer(64 << 20)
   private readonly waiting = new Map<number, (reply: RpcReply) => void>()
   private nextXid = 1
-  private failure?: Error
   readonly closed: Promise<void>
 
   private constructor(private readonly socket: Socket) {
@@ -32,15 +33,12 @@ export class RpcClient {
     })
     this.closed = new Promise((resolve) => {
       socket.on('close', () => {
-        this.failure ??= new Error('connection closed')
-        for (const resolveReply of this.waiting.values()) resolveReply({kind: 'denied', xid: -1, rejectStat: -1, body: new XdrReader(Buffer.alloc(0))})
+        for (const resolveReply of this.waiting.values()) resolveReply({kind: 'closed'})
         this.waiting.clear()
         resolve()
       })
     })
-    socket.on('error', (error) => {
-      this.failure = error
-    })
+    socket.on('error', () => {}) // surfaces as 'close'
   }
 
   static connect(port: number, host = '127.0.0.1'): Promise<RpcClient> {
@@ -57,7 +55,7 @@ export class RpcClient {
     return this.socket.destroyed
   }
 
-  /** Sends one call; resolves with its reply (a closed connection resolves with rejectStat -1). */
+  /** Sends one call; resolves with its reply, or `closed`. */
   call(prog: number, vers: number, proc: number, args: Buffer | ((writer: XdrWriter) => void), auth: AuthSys | 'none' = {uid: 0, gid: 0}): Promise<RpcReply> {
     const xid = this.nextXid++
     const writer = new XdrWriter().uint32(xid).uint32(0).uint32(2).uint32(prog).uint32(vers).uint32(proc)
@@ -72,8 +70,14 @@ export class RpcClient {
     writer.uint32(0).opaque(Buffer.alloc(0))
     if (typeof args === 'function') args(writer)
     else writer.fixedOpaque(args)
+    return this.exchange(xid, writer.toBuffer())
+  }
+
+  /** Sends a record made by the caller and resolves with the reply to `xid`, or `closed`. */
+  exchange(xid: number, record: Buffer): Promise<RpcReply> {
+    if (this.socket.destroyed) return Promise.resolve({kind: 'closed'})
     const reply = new Promise<RpcReply>((resolve) => this.waiting.set(xid, resolve))
-    this.sendRecord(writer.toBuffer())
+    this.sendRecord(record)
     return reply
   }
 
@@ -113,7 +117,7 @@ export class RpcClient {
 /** The body of a SUCCESS reply; throws on anything else. */
 export function successBody(reply: RpcReply): XdrReader {
   if (reply.kind !== 'accepted' || reply.acceptStat !== 0) {
-    throw new Error(`expected SUCCESS, got ${reply.kind} ${reply.kind === 'accepted' ? reply.acceptStat : reply.rejectStat}`)
+    throw new Error(`expected SUCCESS, got ${reply.kind} ${reply.kind === 'accepted' ? reply.acceptStat : reply.kind === 'denied' ? reply.rejectStat : ''}`)
   }
   return reply.body
 }

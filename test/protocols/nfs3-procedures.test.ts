@@ -6,7 +6,7 @@ import {join} from 'node:path'
 
 import type {XdrReader, XdrWriter} from '../../src/protocols/rpc/xdr.js'
 import {startInProcessNfs, type InProcessNfs} from '../helpers/nfs-server.js'
-import {RpcClient} from '../helpers/nfs-rpc-client.js'
+import {RpcClient, successBody} from '../helpers/nfs-rpc-client.js'
 import {
   MOUNT, NFS, NfsTestClient, readPostOpAttr, readPostOpFh, readWcc, writeDirOp, writeSattr3, type NfsResult,
 } from '../helpers/nfs-wire.js'
@@ -68,8 +68,7 @@ describe('NFSv3 procedures over a real core (FileStore)', () => {
 
   it('NULL answers an empty success', async () => {
     const reply = await client.rpc.call(NFS.prog, NFS.vers, 0, Buffer.alloc(0))
-    assert.equal(reply.kind === 'accepted' && reply.acceptStat, 0)
-    assert.equal(reply.body.remaining, 0)
+    assert.equal(successBody(reply).remaining, 0)
   })
 
   it('creates, writes UNSTABLE, reads back, commits with the same verifier, and the bucket holds the object', async () => {
@@ -522,7 +521,7 @@ describe('export safety and restarts', () => {
     try {
       const client = await RpcClient.connect(nfs.port)
       const reply = await client.call(NFS.prog, NFS.vers, 0, Buffer.alloc(0))
-      assert.equal(reply.kind === 'denied' && reply.rejectStat, -1, 'connection closed without a reply')
+      assert.equal(reply.kind, 'closed', 'connection closed without a reply')
       await client.close()
     } finally {
       await nfs.dispose()
