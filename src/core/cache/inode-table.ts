@@ -171,6 +171,20 @@ export class InodeTable {
     return this.get(BigInt(result.lastInsertRowid))!
   }
 
+  /**
+   * The row for a name this process just created in the store: a row a concurrent listing may have
+   * added for it meanwhile is reused when of the same type, replaced otherwise.
+   */
+  upsert(parent: Ino, name: string, fields: InodeFields): InodeRow {
+    const existing = this.child(parent, name)
+    if (existing?.type === fields.type) {
+      this.update(existing.ino, fields)
+      return this.get(existing.ino)!
+    }
+    if (existing) this.deleteSubtree(existing.ino)
+    return this.insert(parent, name, fields)
+  }
+
   update(ino: Ino, fields: Partial<InodeFields>): void {
     const columns = toColumns(fields)
     const names = Object.keys(columns)
@@ -179,8 +193,10 @@ export class InodeTable {
     this.statement(sql).run(...Object.values(columns), ino)
   }
 
-  /** Moves a row to a new parent and name (the caller has removed any row there). */
+  /** Moves a row to a new parent and name, replacing whatever row was there. */
   move(ino: Ino, parent: Ino, name: string): void {
+    const occupant = this.child(parent, name)
+    if (occupant && occupant.ino !== ino) this.deleteSubtree(occupant.ino)
     this.statement('UPDATE inodes SET parent = 0, name = ? WHERE ino = ?').run(`\0moving ${ino}`, ino)
     this.statement('UPDATE inodes SET parent = ?, name = ?, seq = ? WHERE ino = ?').run(parent, name, this.positionFor(parent, name), ino)
   }

@@ -4,11 +4,9 @@ import PQueue from 'p-queue'
 import {fsError, isFsError, type FsError} from '../errors.js'
 import type {InodeRow} from '../cache/inode-table.js'
 import {MetaCache} from '../cache/meta-cache.js'
-import {addRange, gapsIn, unionRanges} from '../cache/range-set.js'
-import type {StagedFile} from '../cache/staging-journal.js'
 import {byteLength, checkNewName, dirPrefix, DIRECTORY_CONTENT_TYPE, displayPath, joinPath, KEY_MAX, markerKey, NAME_MAX} from '../layout/keys.js'
 import {formatAttributes, type ObjectAttributes} from '../layout/metadata.js'
-import {fileTypeOfMode, makeMode, PERMISSION_BITS, S_IFMT} from '../layout/mode.js'
+import {fileTypeOfMode, makeMode, S_IFMT} from '../layout/mode.js'
 import {timestampNow} from '../layout/timestamp.js'
 import {silentLogger, type Logger} from '../logger.js'
 import type {ObjectStore} from '../store/object-store.js'
@@ -19,12 +17,14 @@ import {grantedAccess} from './permissions.js'
 import {copyPrefix, deletePrefix} from './prefix-mover.js'
 import {getRange} from './ranged-get.js'
 import {DEFAULT_READ_AHEAD, ReadAhead, type ReadAheadOptions} from './read-ahead.js'
+import {StagingArea} from './staging-area.js'
 import {StagingFiles} from './staging-files.js'
+import {applyAttributeChanges} from './attribute-changes.js'
 import {DEFAULT_UPLOADER, Uploader, type UploaderOptions} from './uploader.js'
 import {
   ACCESS_WRITE, ROOT_INO,
   type Attr, type Caller, type CreateOptions, type DirEntry, type FileType, type Ino, type PosixFs,
-  type ReadDirPage, type SetAttr, type StatFs, type Timestamp,
+  type ReadDirPage, type SetAttr, type StatFs,
 } from './types.js'
 
 export interface FsOptions {
@@ -54,7 +54,6 @@ const MAX_FILE_SIZE = 5 * 1024 ** 4
 const SYMLINK_MAX = 4095
 const MAX_SYMLINK_HOPS = 40
 const STREAM_CHUNK = 1024 * 1024
-const RETRY_MAX_MS = 60_000
 const MOVE_CONCURRENCY = 16
 
 /**
@@ -73,17 +72,13 @@ export class Fs implements PosixFs {
   readonly root: Ino = ROOT_INO
 
   private readonly catalog: Catalog
-  private readonly files: StagingFiles
-  private readonly uploader: Uploader
+  private readonly staging: StagingArea
   private readonly readAhead: ReadAhead
   private readonly namespace = new ReadWriteLock()
   private readonly dirLocks = new KeyedMutex<Ino>()
   private readonly inoLocks = new KeyedMutex<Ino>()
-  private readonly timers = new Map<Ino, NodeJS.Timeout>()
-  private readonly retryDelays = new Map<Ino, number>()
   private readonly store: ObjectStore
   private readonly readOnly: boolean
-  private readonly flushDelayMs: number
   private readonly maxKeyBytes: number
   private readonly logger: Logger
   private closed = false
@@ -91,7 +86,6 @@ export class Fs implements PosixFs {
   private constructor(private readonly cache: MetaCache, options: FsOptions) {
     this.store = options.store
     this.readOnly = options.readOnly ?? false
-    this.flushDelayMs = options.flushDelayMs ?? 1000
     this.logger = options.logger ?? silentLogger
     this.maxKeyBytes = KEY_MAX - storePrefixBytes(options.store.url)
     const owner = {uid: options.uid ?? process.getuid?.() ?? 0, gid: options.gid ?? process.getgid?.() ?? 0}
@@ -104,9 +98,21 @@ export class Fs implements PosixFs {
       logger: this.logger,
       headQueue: new PQueue({concurrency: options.headConcurrency ?? 32}),
     })
-    this.files = new StagingFiles((ino) => cache.stagingFile(ino))
-    this.uploader = new Uploader(this.store, this.files, (staged) => cache.staging.put(staged), this.logger, {...DEFAULT_UPLOADER, ...options.upload})
     this.readAhead = new ReadAhead(this.store, {...DEFAULT_READ_AHEAD, ...options.readAhead})
+    const files = new StagingFiles((ino) => cache.stagingFile(ino))
+    this.staging = new StagingArea({
+      store: this.store,
+      cache,
+      catalog: this.catalog,
+      files,
+      uploader: new Uploader(this.store, files, (staged) => cache.staging.put(staged), this.logger, {...DEFAULT_UPLOADER, ...options.upload}),
+      readAhead: this.readAhead,
+      inoLocks: this.inoLocks,
+      logger: this.logger,
+      flushDelayMs: options.flushDelayMs ?? 1000,
+      passive: this.readOnly,
+      runInBackground: (fn) => this.shared('flush', fn),
+    })
     this.initRoot(owner)
   }
 
@@ -156,7 +162,7 @@ export class Fs implements PosixFs {
         const staged = this.cache.staging.get(ino)
         // Truncating to the current size changes nothing (POSIX: times change only with the size).
         const effective = changes.size === (staged?.size ?? row.size) ? {...changes, size: undefined} : changes
-        if (staged || effective.size !== undefined) return this.setStagedAttributes(row, effective)
+        if (staged || effective.size !== undefined) return this.catalog.attrOf(row, await this.staging.setAttributes(row, effective))
         if (Object.values(effective).every((value) => value === undefined)) return this.catalog.attrOf(row)
         return this.setStoredAttributes(row, effective)
       })
@@ -218,7 +224,7 @@ export class Fs implements PosixFs {
       const now = Date.now()
       const row = this.cache.transaction(() => {
         this.catalog.touchDir(dir.ino, now)
-        return this.cache.inodes.insert(dir.ino, name, {
+        return this.cache.inodes.upsert(dir.ino, name, {
           ...attributes, typeKnown: true, marker: true, size: 0, etag: result.etag,
           seenAt: now, attrsAt: now, listedAt: now,
         })
@@ -259,7 +265,7 @@ export class Fs implements PosixFs {
       const now = Date.now()
       const row = this.cache.transaction(() => {
         this.catalog.touchDir(dir.ino, now)
-        const inserted = this.cache.inodes.insert(dir.ino, name, {...attributes, typeKnown: true, size: 0, seenAt: now, attrsAt: now})
+        const inserted = this.cache.inodes.upsert(dir.ino, name, {...attributes, typeKnown: true, size: 0, seenAt: now, attrsAt: now})
         this.cache.staging.put({
           ino: inserted.ino, size: 0, written: [], fetched: [], baseLimit: 0, stagedAt: now,
           mode: attributes.mode, uid: attributes.uid, gid: attributes.gid,
@@ -267,8 +273,7 @@ export class Fs implements PosixFs {
         })
         return inserted
       })
-      await this.files.create(row.ino, 0)
-      this.scheduleFlush(row.ino)
+      await this.staging.created(row.ino)
       return this.catalog.attrOf(row)
     })
   }
@@ -312,7 +317,6 @@ export class Fs implements PosixFs {
         const row = await this.childOrThrow(this.dirRow(parent, 'unlink'), name, 'unlink')
         if (row.type === 'dir') throw fsError('EISDIR', 'unlink', this.catalog.display(row))
         await this.inoLocks.run(row.ino, async () => {
-          this.cancelFlush(row.ino)
           // The object goes first: if that fails, nothing has changed.
           await this.store.delete([this.catalog.path(row)])
           this.cache.transaction(() => {
@@ -320,7 +324,7 @@ export class Fs implements PosixFs {
             this.cache.inodes.deleteSubtree(row.ino)
             this.catalog.touchDir(parent)
           })
-          await this.files.remove(row.ino)
+          await this.staging.discard(row.ino)
           this.readAhead.forget(row.ino)
         })
       })
@@ -351,7 +355,7 @@ export class Fs implements PosixFs {
         try {
           const size = staged?.size ?? row.size
           const data = staged
-            ? await this.readStaged(staged, offset, length)
+            ? await this.staging.read(staged, offset, length)
             : await this.readAhead.read({ino, key: this.catalog.path(row), etag: row.etag ?? '', size}, offset, length)
           return {data, eof: offset + data.length >= size}
         } catch (error) {
@@ -373,22 +377,8 @@ export class Fs implements PosixFs {
       if (offset < 0) throw fsError('EINVAL', 'write', this.pathOf(ino))
       if (offset + data.length > MAX_FILE_SIZE) throw fsError('EFBIG', 'write', this.pathOf(ino))
       const row = await this.fileRow(ino, 'write')
-      const staged = await this.inoLocks.run(ino, async () => {
-        const current = await this.stage(row)
-        await this.files.write(ino, offset, data)
-        const now = timestampNow()
-        const updated: StagedFile = {
-          ...current,
-          written: addRange(current.written, offset, offset + data.length),
-          size: Math.max(current.size, offset + data.length),
-          mtime: now,
-          ctime: now,
-        }
-        this.cache.staging.put(updated)
-        return updated
-      })
-      if (options.stable) await this.upload(ino, 'write')
-      else this.scheduleFlush(ino)
+      const staged = await this.staging.write(row, offset, data)
+      if (options.stable) await this.staging.upload(ino, 'write')
       return this.catalog.attrOf(this.cache.inodes.get(ino) ?? row, options.stable ? undefined : staged)
     })
   }
@@ -396,7 +386,7 @@ export class Fs implements PosixFs {
   fsync(ino: Ino): Promise<void> {
     return this.shared('fsync', async () => {
       this.catalog.row(ino, 'fsync')
-      await this.upload(ino, 'fsync')
+      await this.staging.upload(ino, 'fsync')
     })
   }
 
@@ -406,7 +396,7 @@ export class Fs implements PosixFs {
       if (this.readOnly) return
       const failures: FsError[] = []
       const queue = new PQueue({concurrency: 4})
-      await Promise.all(this.cache.staging.inos().map((ino) => queue.add(() => this.upload(ino, 'flush').catch((error: FsError) => {
+      await Promise.all(this.cache.staging.inos().map((ino) => queue.add(() => this.staging.upload(ino, 'flush').catch((error: FsError) => {
         failures.push(error)
       }))))
       if (failures.length > 0) throw failures[0]
@@ -420,9 +410,7 @@ export class Fs implements PosixFs {
       if (!this.readOnly) await this.flushAll()
     } finally {
       this.closed = true
-      for (const timer of this.timers.values()) clearTimeout(timer)
-      this.timers.clear()
-      await this.files.closeAll()
+      await this.staging.close()
       this.cache.close()
     }
   }
@@ -531,7 +519,7 @@ export class Fs implements PosixFs {
     const now = Date.now()
     return this.cache.transaction(() => {
       this.catalog.touchDir(parent, now)
-      return this.cache.inodes.insert(parent, name, {...attributes, ...content, typeKnown: true, seenAt: now, attrsAt: now})
+      return this.cache.inodes.upsert(parent, name, {...attributes, ...content, typeKnown: true, seenAt: now, attrsAt: now})
     })
   }
 
@@ -554,27 +542,6 @@ export class Fs implements PosixFs {
   }
 
   // ── internals: attributes ─────────────────────────────────────────────────────────────────────
-
-  private async setStagedAttributes(row: InodeRow, changes: SetAttr): Promise<Attr> {
-    let staged = await this.stage(row)
-    const now = timestampNow()
-    if (changes.size !== undefined && changes.size !== staged.size) {
-      if (changes.size < staged.size) {
-        staged = {
-          ...staged,
-          written: clip(staged.written, changes.size),
-          fetched: clip(staged.fetched, changes.size),
-          baseLimit: Math.min(staged.baseLimit, changes.size),
-        }
-      }
-      await this.files.truncate(row.ino, changes.size)
-      staged = {...staged, size: changes.size, mtime: now}
-    }
-    staged = {...staged, ...applyAttributeChanges(staged, changes, now)}
-    this.cache.staging.put(staged)
-    this.scheduleFlush(row.ino)
-    return this.catalog.attrOf(row, staged)
-  }
 
   /** chmod/chown/utimes of an uploaded entry: the object (or marker) is copied onto itself with new metadata. */
   private async setStoredAttributes(row: InodeRow, changes: SetAttr): Promise<Attr> {
@@ -605,48 +572,6 @@ export class Fs implements PosixFs {
 
   // ── internals: staging and uploads ────────────────────────────────────────────────────────────
 
-  /** The staged entry of a file, staging it (recording its current object as the base) if needed. Under the inode's mutex. */
-  private async stage(row: InodeRow): Promise<StagedFile> {
-    const existing = this.cache.staging.get(row.ino)
-    if (existing) return existing
-    const path = this.catalog.path(row)
-    const staged: StagedFile = {
-      ino: row.ino,
-      size: row.size,
-      written: [],
-      fetched: [],
-      base: row.etag === undefined ? undefined : {key: path, etag: row.etag, size: row.size},
-      baseLimit: row.etag === undefined ? 0 : row.size,
-      mode: row.mode,
-      uid: row.uid,
-      gid: row.gid,
-      mtime: row.mtime,
-      atime: row.atime,
-      ctime: row.ctime,
-      stagedAt: Date.now(),
-    }
-    await this.files.create(row.ino, row.size)
-    this.cache.staging.put(staged)
-    this.readAhead.forget(row.ino)
-    return staged
-  }
-
-  private async readStaged(staged: StagedFile, offset: number, length: number): Promise<Buffer> {
-    const end = Math.min(offset + length, staged.size)
-    if (end <= offset) return Buffer.alloc(0)
-    const buffer = await this.files.read(staged.ino, offset, end - offset)
-    if (staged.base) {
-      const local = unionRanges(staged.written, staged.fetched)
-      for (const [start, stop] of gapsIn(local, offset, Math.min(end, staged.baseLimit))) {
-        let position = start - offset
-        for await (const chunk of getRange(this.store, staged.base.key, start, stop - start)) {
-          position += chunk.copy(buffer, position)
-        }
-      }
-    }
-    return buffer
-  }
-
   private async *streamChunks(ino: Ino, offset: number, length: number | undefined): AsyncGenerator<Buffer> {
     try {
       const row = await this.namespace.read(() => this.fileRow(ino, 'read'))
@@ -670,68 +595,6 @@ export class Fs implements PosixFs {
     }
   }
 
-  /** Uploads the staged data of an inode (namespace lock held by the caller). EIO when the upload fails. */
-  private upload(ino: Ino, syscall: string): Promise<void> {
-    return this.inoLocks.run(ino, async () => {
-      this.cancelFlush(ino)
-      const staged = this.cache.staging.get(ino)
-      if (!staged) return
-      const row = this.cache.inodes.get(ino)
-      if (!row) {
-        // The file was removed: its staged data has no home.
-        this.cache.staging.delete(ino)
-        await this.files.remove(ino)
-        return
-      }
-      const path = this.catalog.path(row)
-      const attributes: ObjectAttributes = {
-        type: row.type, mode: staged.mode, uid: staged.uid, gid: staged.gid, rdev: row.rdev,
-        mtime: staged.mtime, atime: staged.atime, ctime: staged.ctime,
-      }
-      let result
-      try {
-        result = await this.uploader.upload(staged, path, formatAttributes(attributes))
-      } catch (error) {
-        const cause = toFsError(error, syscall, displayPath(path))
-        throw fsError('EIO', syscall, displayPath(path), {cause, detail: `upload failed, data kept staged: ${cause.message}`})
-      }
-      const now = Date.now()
-      this.cache.transaction(() => {
-        this.cache.staging.delete(ino)
-        this.cache.inodes.update(ino, {
-          ...attributes, typeKnown: true, size: staged.size, etag: result.etag, lastModified: undefined,
-          target: undefined, seenAt: now, attrsAt: now,
-        })
-      })
-      this.retryDelays.delete(ino)
-      await this.files.remove(ino)
-      this.logger.debug('uploaded', {ino, path: displayPath(path), size: staged.size})
-    })
-  }
-
-  private scheduleFlush(ino: Ino, delay = this.flushDelayMs): void {
-    if (this.readOnly || this.closed) return
-    this.cancelFlush(ino)
-    const timer = setTimeout(() => {
-      this.timers.delete(ino)
-      this.shared('flush', () => this.upload(ino, 'flush')).catch((error: unknown) => {
-        if (this.closed) return
-        const retry = Math.min((this.retryDelays.get(ino) ?? this.flushDelayMs) * 2, RETRY_MAX_MS)
-        this.retryDelays.set(ino, retry)
-        this.logger.warn('background upload failed; will retry', {ino, path: this.pathOf(ino), retryMs: retry, error: String(error)})
-        if (this.cache.staging.get(ino)) this.scheduleFlush(ino, retry)
-      })
-    }, delay)
-    timer.unref()
-    this.timers.set(ino, timer)
-  }
-
-  private cancelFlush(ino: Ino): void {
-    const timer = this.timers.get(ino)
-    if (timer) clearTimeout(timer)
-    this.timers.delete(ino)
-  }
-
   // ── internals: renames ────────────────────────────────────────────────────────────────────────
 
   private async renameFile(fromParent: Ino, fromName: string, toParent: Ino, toName: string): Promise<void> {
@@ -746,7 +609,6 @@ export class Fs implements PosixFs {
     if (target?.type === 'dir') throw fsError('EISDIR', 'rename', displayPath(toPath))
     const inos = target ? [source.ino, target.ino] : [source.ino]
     await this.inoLocks.runAll(inos, async () => {
-      for (const ino of inos) this.cancelFlush(ino)
       const fromPath = this.catalog.path(source)
       const staged = this.cache.staging.get(source.ino)
       if (staged && !staged.base) {
@@ -770,11 +632,11 @@ export class Fs implements PosixFs {
         this.catalog.touchDir(toParent)
       })
       if (target) {
-        await this.files.remove(target.ino)
+        await this.staging.discard(target.ino)
         this.readAhead.forget(target.ino)
       }
       this.readAhead.forget(source.ino)
-      if (staged) this.scheduleFlush(source.ino)
+      if (staged) this.staging.scheduleFlush(source.ino)
     })
   }
 
@@ -819,8 +681,6 @@ export class Fs implements PosixFs {
       const {inodes} = this.cache
       this.cache.staging.rebase(pending.fromPrefix, pending.toPrefix)
       const row = inodes.get(pending.ino)
-      const occupant = inodes.child(pending.toParent, pending.toName)
-      if (occupant && occupant.ino !== pending.ino) inodes.deleteSubtree(occupant.ino)
       if (row && inodes.get(pending.toParent)) {
         inodes.move(pending.ino, pending.toParent, pending.toName)
         this.catalog.touchDir(row.parent)
@@ -845,16 +705,16 @@ export class Fs implements PosixFs {
     }
     const staged = new Set(this.cache.staging.inos().map(String))
     for (const file of await readdir(this.cache.stagingDir)) {
-      if (!staged.has(file)) await this.files.remove(BigInt(file)).catch(() => undefined)
+      if (!staged.has(file)) await this.staging.discard(BigInt(file)).catch(() => undefined)
     }
     for (const ino of this.cache.staging.inos()) {
       try {
-        await this.shared('recover', () => this.upload(ino, 'recover'))
+        await this.shared('recover', () => this.staging.upload(ino, 'recover'))
         this.logger.info('recovered staged data', {ino, path: this.pathOf(ino)})
       } catch (error) {
         if (!isFsError(error)) throw error
         this.logger.error('could not upload recovered data; it stays staged and is retried', {ino, path: this.pathOf(ino), error: error.message})
-        this.scheduleFlush(ino)
+        this.staging.scheduleFlush(ino)
       }
     }
   }
@@ -864,35 +724,10 @@ function splitPath(path: string): string[] {
   return path.split('/').filter((component) => component !== '')
 }
 
-function clip(list: readonly (readonly [number, number])[], limit: number): Array<[number, number]> {
-  return list.filter(([start]) => start < limit).map(([start, end]) => [start, Math.min(end, limit)])
-}
-
 /** The attributes of a new entry: permission bits from the request, times now. */
 function newAttributes(type: FileType, options: CreateOptions): ObjectAttributes {
   const now = timestampNow()
   return {type, mode: makeMode(type, options.mode), uid: options.uid, gid: options.gid, rdev: 0, mtime: now, atime: now, ctime: now}
-}
-
-interface AttributeSet {
-  mode: number
-  uid: number
-  gid: number
-  mtime: Timestamp
-  atime: Timestamp
-  ctime: Timestamp
-}
-
-function applyAttributeChanges(current: AttributeSet, changes: SetAttr, now: Timestamp): AttributeSet {
-  const time = (value: Timestamp | 'now' | undefined, previous: Timestamp): Timestamp => (value === undefined ? previous : value === 'now' ? now : value)
-  return {
-    mode: changes.mode === undefined ? current.mode : (current.mode & S_IFMT) | (changes.mode & PERMISSION_BITS),
-    uid: changes.uid ?? current.uid,
-    gid: changes.gid ?? current.gid,
-    mtime: time(changes.mtime, current.mtime),
-    atime: time(changes.atime, current.atime),
-    ctime: now,
-  }
 }
 
 /** Bytes the store's own prefix takes from S3's 1024-byte key limit (`s3://bucket/prefix` → 'prefix/'). */
