@@ -104,16 +104,18 @@ export abstract class BaseCommand extends Command {
   }
 
   protected override async finally(error: Error | undefined): Promise<unknown> {
-    try {
-      await this.fs?.close()
-      await this.store?.close()
-    } catch (closeError) {
-      // Read-only commands have nothing to lose here; do not let a close failure hide the real one.
-      if (error === undefined) throw closeError
-    } finally {
-      this.fs = undefined
-      this.store = undefined
+    let closeError: unknown
+    for (const resource of [this.fs, this.store]) {
+      try {
+        await resource?.close()
+      } catch (failure) {
+        closeError ??= failure
+      }
     }
+    this.fs = undefined
+    this.store = undefined
+    // After a failure, that failure is the one to report; a close failure after success is reported like any other.
+    if (closeError !== undefined && error === undefined) await this.catch(closeError as Interfaces.CommandError)
     return super.finally(error)
   }
 

@@ -72,8 +72,7 @@ function describeListing(name: string, fixture: () => Fixture): void {
       assert.equal(byName.size, 7)
     })
 
-    // Core (src/core/fs/catalog.ts record()): discovering a directory's children bumps its mtime to now.
-    it('-l shows a marker directory with its own attributes and an implicit one as 0755', {todo: 'core: listing a directory changes its mtime'}, async () => {
+    it('-l shows a marker directory with its own attributes and an implicit one as 0755', async () => {
       const root = await fixture().ls('-l', fixture().location('/'))
       assertSuccess(root)
       const docs = lines(root.stdout).map(fields).find((line) => line[6] === 'docs')
@@ -209,8 +208,7 @@ describe('zerofs ls', () => {
   describeListing('a local store', () => file)
 
   describe('S3 only', () => {
-    // Core: resolve() finds the file first, and a listing with attributes drops the name entirely.
-    it('shows a key that is both a file and a directory as the directory; --keys shows both', {todo: 'core: file/directory clash'}, async () => {
+    it('shows a key that is both a file and a directory as the directory; --keys shows both', async () => {
       const listing = await s3.ls(s3.location('/'))
       assertSuccess(listing)
       assert.equal(lines(listing.stdout).filter((name) => name === 'clash').length, 1)
@@ -227,9 +225,8 @@ describe('zerofs ls', () => {
       assertFailure(await s3.ls('s3://no-such-bucket/docs'), /no-such-bucket/)
     })
 
-    // Core: readdir pages are ordered by inode number, so a name looked up before its directory was
-    // listed comes last.
-    it('keeps names sorted when some were looked up before the listing (--cache-dir)', {todo: 'core: readdir order'}, async () => {
+    // A name looked up before its directory is listed must still come in name order.
+    it('keeps names sorted when some were looked up before the listing (--cache-dir)', async () => {
       const cacheDir = join(home, 'order-cache')
       const cat = await runCli(['cat', s3.location('/order/z.txt'), '--endpoint', server.endpoint, '--cache-dir', cacheDir], {env: s3Env()})
       assertSuccess(cat)
