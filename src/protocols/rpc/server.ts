@@ -31,6 +31,7 @@ export class RpcServer {
   private readonly server: Server
   private readonly sockets = new Set<Socket>()
   private readonly inFlight = new Set<Promise<void>>()
+  private closing = false
 
   constructor(private readonly options: RpcServerOptions) {
     this.server = createServer((socket) => this.accept(socket))
@@ -48,11 +49,24 @@ export class RpcServer {
     })
   }
 
-  /** Stops accepting, lets calls in flight finish, then closes every connection. */
-  async close(): Promise<void> {
+  /**
+   * Stops accepting connections and reading calls, lets the calls in flight finish and their
+   * replies go out, then closes every connection (destroying those that do not close within
+   * `lingerMs`).
+   */
+  async close(lingerMs = 2000): Promise<void> {
+    this.closing = true
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
-    await Promise.allSettled([...this.inFlight])
-    for (const socket of this.sockets) socket.end()
+    for (const socket of this.sockets) socket.pause()
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight])
+    const ended = [...this.sockets].map((socket) => new Promise<void>((resolve) => {
+      socket.once('close', () => resolve())
+      socket.resume() // reads (and discards) until the client's FIN, so the close completes
+      socket.end()
+    }))
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([Promise.all(ended), new Promise((resolve) => (timer = setTimeout(resolve, lingerMs)))])
+    clearTimeout(timer)
     for (const socket of this.sockets) socket.destroy()
     await closed
   }
@@ -74,7 +88,7 @@ export class RpcServer {
     let active = 0
     let blockedOnDrain = false
     const updateFlow = (): void => {
-      if (active >= maxInFlight || blockedOnDrain) socket.pause()
+      if (this.closing || active >= maxInFlight || blockedOnDrain) socket.pause()
       else socket.resume()
     }
     const send = (reply: Buffer): void => {
@@ -93,6 +107,7 @@ export class RpcServer {
       }
     }
     socket.on('data', (chunk: Buffer) => {
+      if (this.closing) return // calls that arrive during shutdown are not started; the client resends them
       let records: Buffer[]
       try {
         records = framer.push(chunk)
