@@ -26,15 +26,3 @@ export function parseByteRate(text: string): number {
   if (rate <= 0) throw new RangeError(`invalid rate "${text}": it must be above zero`)
   return rate
 }
-
-/** `1.2 GB`, `340 MB`, `12 KB`, `512 B`: decimal units, for summaries. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB', 'PB']
-  let value = bytes
-  let unit = 0
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000
-    unit++
-  }
-  return unit === 0 ? `${bytes} B` : `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`
-}

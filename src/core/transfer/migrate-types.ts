@@ -25,8 +25,6 @@ export interface MigrateOptions {
   bytesPerSecond?: number
   signal?: AbortSignal
   logger?: Logger
-  /** Called as each phase starts. */
-  onPhase?: (phase: MigratePhase) => void
 }
 
 /** Tuned on a 2-core machine against s3rver: more jobs only queue behind the server. */

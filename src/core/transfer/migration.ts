@@ -45,6 +45,8 @@ type Direction =
  */
 export class Migration {
   readonly progress: MigrateProgress = {phase: 'idle', scanned: 0, total: {items: 0, bytes: 0}, done: {items: 0, bytes: 0}, startedAt: 0}
+  /** Called as each phase starts (a progress display sets it). */
+  onPhase?: (phase: MigratePhase) => void
   private readonly context: RunContext
   private readonly notesStore: Notes
   private readonly abort = new AbortController()
@@ -273,7 +275,7 @@ export class Migration {
   private startPhase(phase: MigratePhase): void {
     this.progress.phase = phase
     this.context.logger.info(`phase ${phase}`)
-    this.options.onPhase?.(phase)
+    this.onPhase?.(phase)
   }
 
   private setTotals(work: WorkList<unknown>, actions: string[]): void {

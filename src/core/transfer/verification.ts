@@ -32,6 +32,8 @@ interface Outcome {
  */
 export class Verification {
   readonly progress: VerifyProgress = {entries: 0, bytesHashed: 0, findings: 0, startedAt: 0}
+  /** Called once both sides are known to be usable and the comparison starts. */
+  onCompare?: () => void
   private readonly mode: VerifyMode
   private readonly jobs: number
   private readonly source: TreeSide
@@ -70,6 +72,7 @@ export class Verification {
     this.progress.startedAt = Date.now()
     await Promise.all([checkEndpoint(this.options.source, this.options.signal), checkEndpoint(this.options.destination, this.options.signal)])
     const filter = new PathFilter(this.options.filter)
+    this.onCompare?.()
     const signal = this.options.signal
     const pairs = mergeByKey(
       this.source.walk(filter, (problem) => this.problem(problem, 'source'), signal),
