@@ -44,8 +44,9 @@ export class ReadAhead {
     const end = Math.min(offset + length, object.size)
     if (end <= offset) return Buffer.alloc(0)
     const stream = this.streams.get(object.ino)
-    // A read from the start or from where the last one ended is sequential.
-    const sequential = stream === undefined ? offset === 0 : offset === stream.nextOffset
+    // A read that goes on where the last one ended is sequential (a lone first read is not: reading
+    // the head of many files must not fetch megabytes of each).
+    const sequential = stream !== undefined && offset === stream.nextOffset
     const windowBlocks = sequential ? Math.min(Math.max((stream?.windowBlocks ?? 0) * 2, 1), this.options.maxWindowBlocks) : 0
     this.streams.set(object.ino, {nextOffset: end, windowBlocks})
     if (this.streams.size > 1024) this.streams.delete(this.streams.keys().next().value!)
