@@ -3,7 +3,7 @@ import {inspect} from 'node:util'
 
 import {defaultCacheDir} from '../core/cache/cache-dir.js'
 import {isFsError, type FsError} from '../core/errors.js'
-import {Fs} from '../core/fs/fs.js'
+import {Fs, type FsOptions} from '../core/fs/fs.js'
 import {isStoreError, type StoreError} from '../core/store/errors.js'
 import {locate, type Located} from '../core/store/locate.js'
 import type {ObjectStore} from '../core/store/object-store.js'
@@ -73,11 +73,14 @@ export abstract class BaseCommand extends Command {
     return {store: this.store, located}
   }
 
-  /** Opens the store and, read-only, the POSIX core over it (sharing the cache with a running `serve`). */
-  protected async openFs(location: string | undefined, flags: BaseFlags): Promise<{fs: Fs; located: Located}> {
+  /**
+   * Opens the store and the POSIX core over it, read-only unless `options` sets `readOnly` (a
+   * read-only Fs shares the cache with a running `serve`). Both are closed when the command ends.
+   */
+  protected async openFs(location: string | undefined, flags: BaseFlags, options: Omit<FsOptions, 'store' | 'cacheDir'> = {}): Promise<{fs: Fs; located: Located}> {
     const {store, located} = await this.openStore(location, flags)
     const cacheDir = flags['cache-dir'] ?? defaultCacheDir(storeUrl(located.store))
-    this.fs = await Fs.open({store, cacheDir, readOnly: true})
+    this.fs = await Fs.open({readOnly: true, ...options, store, cacheDir})
     return {fs: this.fs, located}
   }
 
@@ -135,7 +138,8 @@ export abstract class BaseCommand extends Command {
   }
 }
 
-function storeOptions(flags: BaseFlags): StoreOptions {
+/** The store options the shared flags give; commands that open stores themselves (migrate) start from these. */
+export function storeOptions(flags: BaseFlags): StoreOptions {
   return {
     endpoint: flags.endpoint,
     region: flags.region,
