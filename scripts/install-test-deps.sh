@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real peers the tests talk to (Debian 12 packages): rclone, s3fs + FUSE, libnfs's
-# userspace NFS client, the AWS CLI. Needs root (or sudo). Installs only what is missing.
+# userspace NFS client, the AWS CLI, GNU time. Needs root (or sudo). Installs only what is missing.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 sudo=""
@@ -11,6 +11,7 @@ command -v s3fs >/dev/null || need+=(s3fs)
 command -v fusermount3 >/dev/null || need+=(fuse3)
 command -v nfs-ls >/dev/null || need+=(libnfs-utils)
 command -v aws >/dev/null || need+=(awscli)
+[ -x /usr/bin/time ] || need+=(time)          # benchmarks measure peak RSS with GNU time
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   $sudo apt-get update -qq
