@@ -152,13 +152,15 @@ export class Fs implements PosixFs {
   setattr(ino: Ino, changes: SetAttr): Promise<Attr> {
     return this.shared('setattr', async () => {
       this.checkWritable('setattr', ino)
-      const row = await this.currentRow(ino, 'setattr')
+      const current = await this.currentRow(ino, 'setattr')
       if (changes.size !== undefined) {
-        if (row.type === 'dir') throw fsError('EISDIR', 'setattr', this.catalog.display(row))
-        if (row.type !== 'file') throw fsError('EINVAL', 'setattr', this.catalog.display(row))
-        if (changes.size < 0 || changes.size > MAX_FILE_SIZE) throw fsError('EFBIG', 'setattr', this.catalog.display(row))
+        if (current.type === 'dir') throw fsError('EISDIR', 'setattr', this.catalog.display(current))
+        if (current.type !== 'file') throw fsError('EINVAL', 'setattr', this.catalog.display(current))
+        if (changes.size < 0 || changes.size > MAX_FILE_SIZE) throw fsError('EFBIG', 'setattr', this.catalog.display(current))
       }
       return this.inoLocks.run(ino, async () => {
+        // An upload may have finished while this waited: take the row as it is now.
+        const row = this.cache.inodes.get(ino) ?? current
         const staged = this.cache.staging.get(ino)
         // Truncating to the current size changes nothing (POSIX: times change only with the size).
         const effective = changes.size === (staged?.size ?? row.size) ? {...changes, size: undefined} : changes
