@@ -123,7 +123,7 @@ export abstract class BaseCommand extends Command {
   }
 
   private readerWentAway(error: unknown): boolean {
-    const code = (error as NodeJS.ErrnoException).code
+    const code = (error as NodeJS.ErrnoException | undefined)?.code
     return code === 'EPIPE' || (this.stdoutBroken && code === 'ERR_STREAM_DESTROYED')
   }
 

@@ -80,7 +80,7 @@ default store is listed. Keys that cannot be POSIX paths are hidden here as by s
     for (let cookie = 0n; ;) {
       const page = await fs.readdir(dir, cookie, PAGE_SIZE, {attributes: options.detailed})
       const listed = page.entries.map((entry) => listedEntry(entry, path))
-      await writer.page(options.detailed ? await Promise.all(listed.map((entry, index) => withAttributes(fs, entry, page.entries[index]))) : listed)
+      await writer.page(options.detailed ? await Promise.all(listed.map((entry, index) => withAttributes(fs, entry, page.entries[index].ino))) : listed)
       if (options.recursive) {
         for (const entry of page.entries) if (entry.type === 'dir') subdirectories.push({name: entry.name, ino: entry.ino})
       }
@@ -147,8 +147,9 @@ function listedEntry(entry: DirEntry, dirPath: string): Listed {
   return {name: entry.name, path: childPath(dirPath, entry.name), type: entry.type, label: entry.name, attr: entry.attr}
 }
 
-async function withAttributes(fs: Fs, listed: Listed, entry: DirEntry): Promise<Listed> {
-  const attr = listed.attr ?? (await fs.getattr(entry.ino))
+/** readdir was asked for attributes; an entry that still lacks them costs one getattr. */
+async function withAttributes(fs: Fs, listed: Listed, ino: Ino): Promise<Listed> {
+  const attr = listed.attr ?? (await fs.getattr(ino))
   return withTarget(fs, {...listed, type: attr.type, attr})
 }
 
