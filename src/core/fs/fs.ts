@@ -1,3 +1,4 @@
+import {existsSync} from 'node:fs'
 import {readdir} from 'node:fs/promises'
 import {Readable} from 'node:stream'
 import PQueue from 'p-queue'
@@ -710,6 +711,11 @@ export class Fs implements PosixFs {
       if (!staged.has(file)) await this.staging.discard(BigInt(file)).catch(() => undefined)
     }
     for (const ino of this.cache.staging.inos()) {
+      if (!existsSync(this.cache.stagingFile(ino))) {
+        // A crash right after create() journaled a new, empty file: its data file is all there is to redo.
+        this.logger.warn('a staged file had no data file; recreating it empty', {ino, path: this.pathOf(ino)})
+        await this.staging.recreate(ino, this.cache.staging.get(ino)!.size)
+      }
       try {
         await this.shared('recover', () => this.staging.upload(ino, 'recover'))
         this.logger.info('recovered staged data', {ino, path: this.pathOf(ino)})

@@ -62,6 +62,11 @@ export class StagingArea {
     this.scheduleFlush(ino)
   }
 
+  /** Makes a missing data file anew, sparse, with the journaled length (recovery). */
+  async recreate(ino: Ino, size: number): Promise<void> {
+    await this.options.files.create(ino, size)
+  }
+
   /** Writes client data (under the inode's mutex) and schedules the upload. */
   async write(row: InodeRow, offset: number, data: Buffer): Promise<StagedFile> {
     const staged = await this.options.inoLocks.run(row.ino, async () => {
