@@ -377,9 +377,11 @@ function deferred(): Deferred {
 class ByteBar {
   private bar?: cliProgress.SingleBar
   private drawn = ''
+  private readonly startedAt = Date.now()
 
   line(status: {value: number; total: number; items: string}): string {
-    const payload = {items: status.items, done: formatBytes(status.value), all: formatBytes(status.total)}
+    const rate = status.value / Math.max((Date.now() - this.startedAt) / 1000, 0.001)
+    const payload = {items: status.items, done: formatBytes(status.value), all: formatBytes(status.total), rate: `${formatBytes(rate)}/s`}
     if (this.bar === undefined) {
       const sink = new Writable({
         write: (chunk: Buffer, _encoding, callback) => {
@@ -392,7 +394,7 @@ class ByteBar {
         stream: sink as unknown as NodeJS.WritableStream,
         noTTYOutput: true,
         notTTYSchedule: REFRESH_MS / 2,
-        format: '{bar} {percentage}% | {items} | {done}/{all} | ETA {eta_formatted}',
+        format: '{bar} {percentage}% | {items} | {done}/{all} | {rate} | ETA {eta_formatted}',
         etaBuffer: 50,
         hideCursor: null,
         gracefulExit: false,

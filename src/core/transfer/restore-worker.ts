@@ -114,17 +114,15 @@ export class RestoreWorker {
   }
 
   private async makeDirectory(remote: StoreEntry): Promise<void> {
-    if (this.context.dryRun) {
-      this.context.notes.add('would-copy', `${remote.path}/`, 'dir')
-    } else {
-      const path = this.localPath(remote.path)
-      try {
-        await mkdir(path, {recursive: true, mode: 0o700})
-      } catch (error) {
-        if (errnoOf(error) === 'EEXIST' || errnoOf(error) === 'ENOTDIR') throw new EntryFailure('a file is in the way of the directory')
-        throw error
-      }
+    const path = this.localPath(remote.path)
+    const existing = await lstatIfExists(path)
+    if (existing?.type === 'dir') {
+      this.context.counts.unchanged++
+      return
     }
+    if (existing !== undefined) throw new EntryFailure(`a ${existing.type} is in the way of the directory`)
+    if (this.context.dryRun) this.context.notes.add('would-copy', `${remote.path}/`, 'dir')
+    else await mkdir(path, {recursive: true, mode: 0o700})
     this.context.counts.copied.directories++
   }
 
