@@ -1,26 +1,23 @@
 /**
- * Runs `zerofs migrate` or `zerofs verify` from the source tree in this process, as bin/run.js runs
- * the built ones: `node --import tsx test/transfer/run-command.ts migrate SRC DST …`. The transfer
- * tests spawn it so that they exercise the commands' real parsing, output and exit codes without
- * needing `npm run build` (the shared dist/ may be rebuilt by another process at any moment).
+ * Runs `zerofs migrate|verify …` from the source tree, as bin/run.js runs the built CLI:
+ * `node --import tsx test/transfer/run-command.ts migrate SRC DST …`. The transfer tests spawn it so
+ * that they exercise the commands' real parsing, help, output and exit codes without `npm run build`
+ * (the shared dist/ may be rebuilt by another process at any moment).
  */
-import {flush, handle} from '@oclif/core'
+import {Config, flush, handle, run} from '@oclif/core'
+import {readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
-const commands = {
-  migrate: () => import('../../src/commands/migrate.js'),
-  verify: () => import('../../src/commands/verify.js'),
-}
-
-const [id, ...argv] = process.argv.slice(2)
-if (id !== 'migrate' && id !== 'verify') throw new Error(`run-command: unknown command "${id}"`)
-const {default: command} = await commands[id]()
+// The package's own configuration, with the commands found in transfer-commands.ts instead of
+// dist/ (oclif would otherwise import every built command to make its manifest).
+const pjson = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as {oclif: Record<string, unknown>}
+const commands = {strategy: 'explicit', target: './test/transfer/transfer-commands.ts', identifier: 'default'}
+const config = await Config.load({root, pjson: {...pjson, oclif: {...pjson.oclif, commands}}} as Parameters<typeof Config.load>[0])
 try {
-  // Each command's own static run (the union of the two classes has no callable signature).
-  await (command.run as (argv: string[], root: string) => Promise<unknown>).call(command, argv, root)
+  await run(process.argv.slice(2), config)
   await flush()
 } catch (error) {
   await handle(error as Error)
