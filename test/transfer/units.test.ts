@@ -1,0 +1,187 @@
+import assert from 'node:assert/strict'
+import {createHash} from 'node:crypto'
+import {mkdir, mkdtemp, rm, symlink, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {Readable} from 'node:stream'
+import {describe, it} from 'node:test'
+
+import {compareKeys} from '../../src/core/store/key-order.js'
+import {parseByteRate, parseByteSize} from '../../src/core/transfer/byte-size.js'
+import {contentReference, digestStream, expectedDigest} from '../../src/core/transfer/content.js'
+import {compareDescriptions, describeObject, sameMtime} from '../../src/core/transfer/description.js'
+import {compileGlob, GlobSyntaxError} from '../../src/core/transfer/glob.js'
+import {walkLocalTree} from '../../src/core/transfer/local-tree.js'
+import {mergeByKey} from '../../src/core/transfer/merge.js'
+import {PathFilter} from '../../src/core/transfer/path-filter.js'
+import {RateLimiter, type Clock} from '../../src/core/transfer/rate-limiter.js'
+
+/** The transfer engines' pure parts: globs and filters, sizes and rates, the rate limiter, key-order walks and merges, digests. */
+
+describe('globs', () => {
+  const matches = (pattern: string, path: string, isDirectory = false) => compileGlob(pattern).matches(path, isDirectory)
+
+  it('match whole trailing components unless anchored with a leading slash', () => {
+    assert.ok(matches('*.tmp', 'x.tmp'))
+    assert.ok(matches('*.tmp', 'a/b/x.tmp'))
+    assert.ok(!matches('*.tmp', 'a/x.tmp/b'))
+    assert.ok(matches('cache/*.db', 'a/cache/x.db'))
+    assert.ok(!matches('cache/*.db', 'a/mycache/x.db'))
+    assert.ok(matches('/top.txt', 'top.txt'))
+    assert.ok(!matches('/top.txt', 'a/top.txt'))
+  })
+
+  it('know *, **, ?, sets, alternatives and escapes', () => {
+    assert.ok(!matches('/a/*', 'a/b/c'))
+    assert.ok(matches('/a/**', 'a/b/c'))
+    assert.ok(matches('/a/**/c', 'a/c'))
+    assert.ok(matches('/a/**/c', 'a/x/y/c'))
+    assert.ok(matches('file?.txt', 'file1.txt'))
+    assert.ok(!matches('file?.txt', 'file/.txt'))
+    assert.ok(matches('[a-c]x', 'bx'))
+    assert.ok(!matches('[!a-c]x', 'bx'))
+    assert.ok(matches('*.{jpg,png}', 'p/q.png'))
+    assert.ok(matches('\\*.txt', '*.txt'))
+    assert.ok(!matches('\\*.txt', 'a.txt'))
+    assert.ok(matches('ünï*', 'ünïcødé'))
+  })
+
+  it('match directories only when they end with a slash', () => {
+    assert.ok(matches('build/', 'src/build', true))
+    assert.ok(!matches('build/', 'src/build', false))
+  })
+
+  it('refuse malformed patterns', () => {
+    for (const pattern of ['', '[abc', '{a,b', 'a}', '{a,{b}}', 'x\\']) assert.throws(() => compileGlob(pattern), GlobSyntaxError, pattern)
+  })
+})
+
+describe('path filters', () => {
+  it('exclude wins over include; includes never drop directories', () => {
+    const filter = new PathFilter({exclude: ['secret*'], include: ['*.txt']})
+    assert.ok(!filter.excludes('a/b.txt', false))
+    assert.ok(filter.excludes('a/b.bin', false))
+    assert.ok(filter.excludes('secret.txt', false))
+    assert.ok(!filter.excludes('a', true))
+    assert.ok(filter.excludes('secrets', true))
+  })
+})
+
+describe('sizes and rates', () => {
+  it('read binary and decimal units', () => {
+    assert.equal(parseByteSize('8M'), 8 * 1024 ** 2)
+    assert.equal(parseByteSize('512KiB'), 512 * 1024)
+    assert.equal(parseByteSize('1.5G'), 1.5 * 1024 ** 3)
+    assert.equal(parseByteSize('10MB'), 10_000_000)
+    assert.equal(parseByteSize('123'), 123)
+    assert.equal(parseByteRate('10M/s'), 10 * 1024 ** 2)
+    assert.equal(parseByteRate('500k'), 500 * 1024)
+  })
+
+  it('refuse what is not a size', () => {
+    for (const text of ['fast', '-1M', '10 X', '']) assert.throws(() => parseByteSize(text), RangeError, text)
+    assert.throws(() => parseByteRate('0'), RangeError)
+  })
+})
+
+describe('the rate limiter', () => {
+  /** A clock that only moves when the limiter sleeps. */
+  const manualClock = (): Clock & {slept: number[]} => {
+    let now = 0
+    const slept: number[] = []
+    return {
+      slept,
+      now: () => now,
+      sleep: async (ms) => {
+        slept.push(ms)
+        now += ms
+      },
+    }
+  }
+
+  it('lets a burst through, then makes takers wait for their bytes at the rate', async () => {
+    const clock = manualClock()
+    const limiter = new RateLimiter(1000, clock, 500)
+    await limiter.take(500)
+    assert.deepEqual(clock.slept, [])
+    await limiter.take(1000)
+    assert.deepEqual(clock.slept, [1000])
+    assert.equal(limiter.reserve(250), 250)
+  })
+
+  it('holds the average over every taker together', () => {
+    const clock = manualClock()
+    const limiter = new RateLimiter(1_000_000, clock, 0)
+    const waits = Array.from({length: 10}, () => limiter.reserve(100_000))
+    assert.equal(waits.at(-1), 1000)
+  })
+
+  it('passes every byte of a stream through unchanged', async () => {
+    const limiter = new RateLimiter(1e12)
+    const chunks: Buffer[] = []
+    for await (const chunk of Readable.from([Buffer.from('ab'), Buffer.from('cd')]).pipe(limiter.throttle())) chunks.push(chunk as Buffer)
+    assert.equal(Buffer.concat(chunks).toString(), 'abcd')
+  })
+})
+
+describe('walks in key order', () => {
+  it('a local tree comes out in the order a store lists its keys', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'zerofs-walk-'))
+    try {
+      for (const dir of ['a', 'a/b', 'a-b', 'é', '🎉']) await mkdir(join(root, dir), {recursive: true})
+      for (const file of ['a.txt', 'a0', 'a/b/c', 'a/z', 'a-b/x', 'é/x', '\uffff', '🎉/x', 'A']) await writeFile(join(root, file), file)
+      await symlink('a', join(root, 'link'))
+      const keys: string[] = []
+      for await (const entry of walkLocalTree(root)) keys.push(entry.key)
+      assert.deepEqual(keys, [...keys].sort(compareKeys))
+      assert.deepEqual(keys, ['A', 'a-b/', 'a-b/x', 'a.txt', 'a/', 'a/b/', 'a/b/c', 'a/z', 'a0', 'link', 'é/', 'é/x', '\uffff', '🎉/', '🎉/x'])
+    } finally {
+      await rm(root, {recursive: true, force: true})
+    }
+  })
+
+  it('a merge pairs equal keys and refuses a side that goes backwards', async () => {
+    const walk = async function* (keys: string[]) {
+      for (const key of keys) yield {key}
+    }
+    const pairs: string[] = []
+    for await (const pair of mergeByKey(walk(['a', 'b/', 'c']), walk(['b/', 'b/x', 'd']))) {
+      pairs.push(`${pair.left ? 'L' : '-'}${pair.right ? 'R' : '-'} ${pair.key}`)
+    }
+    assert.deepEqual(pairs, ['L- a', 'LR b/', '-R b/x', 'L- c', '-R d'])
+    await assert.rejects(async () => {
+      for await (const _pair of mergeByKey(walk(['b', 'a']), walk([]))) void _pair
+    }, /out of key order/)
+  })
+})
+
+describe('content references and descriptions', () => {
+  const head = (etag: string, metadata: Record<string, string> = {}, size = 0) => ({key: 'k', size, etag, lastModified: new Date(0), metadata})
+
+  it('prefer SHA-256, then a plain MD5 ETag, then a multipart ETag with its part size, then rclone md5chksum', () => {
+    assert.equal(contentReference(head('d41d8cd98f00b204e9800998ecf8427e', {sha256: 'a'.repeat(64)}))?.kind, 'sha256')
+    assert.equal(contentReference(head('d41d8cd98f00b204e9800998ecf8427e'))?.kind, 'md5')
+    assert.equal(contentReference(head('0123456789abcdef0123456789abcdef-3', {'part-size': '5242880'}))?.kind, 'multipart')
+    assert.equal(contentReference(head('0123456789abcdef0123456789abcdef-3', {md5chksum: Buffer.alloc(16, 1).toString('base64')}))?.kind, 'md5')
+    assert.equal(contentReference(head('0123456789abcdef0123456789abcdef-3')), undefined)
+  })
+
+  it('recompute a multipart ETag from the content and the part size', async () => {
+    const parts = [Buffer.alloc(5, 1), Buffer.alloc(5, 2), Buffer.from('xy')]
+    const partDigests = parts.map((part) => createHash('md5').update(part).digest())
+    const etag = `${createHash('md5').update(Buffer.concat(partDigests)).digest('hex')}-3`
+    const reference = contentReference(head(etag, {'part-size': '5'}))!
+    assert.equal(await digestStream(Readable.from([Buffer.concat(parts)]), reference), expectedDigest(reference))
+  })
+
+  it('compare whole seconds where the writer kept only those, and report what was never recorded', () => {
+    assert.ok(sameMtime({sec: 10, nsec: 999_000_000}, {sec: 10, nsec: 0}, true))
+    assert.ok(!sameMtime({sec: 10, nsec: 999_000_000}, {sec: 10, nsec: 0}, false))
+    assert.ok(sameMtime({sec: 10, nsec: 1000}, {sec: 10, nsec: 0}, false))
+    const s3fs = describeObject(head('e', {mode: String(0o100600), uid: '1', gid: '2', mtime: '10'}, 3), 'object')
+    const rclone = describeObject(head('e', {mtime: '10.999000000'}, 3), 'object')
+    const local = {type: 'file' as const, size: 3, permissions: 0o600, uid: 1, gid: 2, mtime: {sec: 10, nsec: 999_000_000}, mtimePrecision: 'exact' as const}
+    assert.deepEqual(compareDescriptions(local, s3fs), {differences: [], differing: [], notRecorded: []})
+    assert.deepEqual(compareDescriptions(local, rclone), {differences: [], differing: [], notRecorded: ['mode', 'uid', 'gid']})
+  })
+})
