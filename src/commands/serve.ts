@@ -2,8 +2,6 @@ import {Args, Flags} from '@oclif/core'
 import {createHash} from 'node:crypto'
 import {isIP} from 'node:net'
 
-import {defaultCacheDir} from '../core/cache/cache-dir.js'
-import {Fs} from '../core/fs/fs.js'
 import type {LogFields, Logger} from '../core/logger.js'
 import {storeUrl} from '../core/store/open-store.js'
 import {createNfsServer} from '../protocols/nfs3/server.js'
@@ -76,24 +74,19 @@ the calls in flight, uploads everything staged and exits 0.`
       logger.warn(`listening on ${listen.host}, which is not loopback, without --allow: every host that can reach it may mount the store`)
     }
 
-    const {store, located} = await this.openStore(args.store, flags)
-    const url = storeUrl(located.store)
-    const fs = await Fs.open({store, cacheDir: flags['cache-dir'] ?? defaultCacheDir(url), readOnly: flags['read-only'], logger})
-    try {
-      const server = createNfsServer({fs, fsid: fsidOf(url), readOnly: flags['read-only'], allow, logger})
-      const bound = await server.listen(listen.port, listen.host)
-      const shown = bound.address.includes(':') ? `[${bound.address}]` : bound.address
-      logger.info(`serving ${located.store} over NFSv3 on ${shown}:${bound.port}${flags['read-only'] ? ' (read-only)' : ''}`)
-      logger.info(`mount -t nfs -o vers=3,proto=tcp,port=${bound.port},mountport=${bound.port},nolock ${shown}:/ MOUNTPOINT`)
+    // The Fs (and the store) are closed by BaseCommand when run() returns; closing uploads what is staged.
+    const {fs, located} = await this.openFs(args.store, flags, {readOnly: flags['read-only'], logger})
+    const server = createNfsServer({fs, fsid: fsidOf(storeUrl(located.store)), readOnly: flags['read-only'], allow, logger})
+    const bound = await server.listen(listen.port, listen.host)
+    const shown = bound.address.includes(':') ? `[${bound.address}]` : bound.address
+    logger.info(`serving ${located.store} over NFSv3 on ${shown}:${bound.port}${flags['read-only'] ? ' (read-only)' : ''}`)
+    logger.info(`mount -t nfs -o vers=3,proto=tcp,port=${bound.port},mountport=${bound.port},nolock ${shown}:/ MOUNTPOINT`)
 
-      const signal = await stopSignal()
-      logger.info(`${signal}: finishing calls in flight, uploading staged data`)
-      await server.close()
-      await fs.flushAll()
-      logger.info('stopped cleanly')
-    } finally {
-      await fs.close()
-    }
+    const signal = await stopSignal()
+    logger.info(`${signal}: finishing calls in flight, uploading staged data`)
+    await server.close()
+    await fs.flushAll()
+    logger.info('stopped cleanly')
   }
 
   /** Lines on stderr (the core's and the server's), so stdout stays free; debug lines only when asked for. */
