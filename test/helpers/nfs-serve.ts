@@ -17,8 +17,10 @@ export interface ServeProcess {
   stop(signal?: NodeJS.Signals): Promise<{code: number | null; signal: NodeJS.Signals | null}>
 }
 
+/** `args` without `--nfs` listen on a free 127.0.0.1 port. */
 export async function startServe(args: string[], options: {env?: NodeJS.ProcessEnv} = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', `${repo}test/helpers/nfs-serve-main.ts`, ...args, '--nfs', '127.0.0.1:0'], {
+  const listen = args.includes('--nfs') ? [] : ['--nfs', '127.0.0.1:0']
+  const child = spawn(process.execPath, ['--import', 'tsx', `${repo}test/helpers/nfs-serve-main.ts`, ...args, ...listen], {
     cwd: repo,
     env: {...process.env, ...options.env},
     stdio: ['ignore', 'ignore', 'pipe'],
