@@ -1,0 +1,48 @@
+import {spawn} from 'node:child_process'
+import {existsSync} from 'node:fs'
+import {resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+/**
+ * Runs a shell script as root inside the kclient guest (../shared/kclient: the Debian kernel under
+ * QEMU), where the host's 127.0.0.1:P is $HOST:P. Output is streamed to `onLine` as it arrives.
+ */
+
+const repo = fileURLToPath(new URL('../..', import.meta.url))
+export const KCLIENT_DIR = resolve(repo, '../shared/kclient')
+
+export interface KclientResult {
+  /** The script's exit status; 124 timeout, 125 the guest did not boot. */
+  code: number | null
+  output: string
+}
+
+export function assertKclientReady(): void {
+  if (!existsSync(resolve(KCLIENT_DIR, 'run'))) throw new Error(`kclient not found at ${KCLIENT_DIR}`)
+  if (!existsSync('/usr/bin/qemu-system-x86_64')) throw new Error(`QEMU is missing: run ${KCLIENT_DIR}/setup first`)
+}
+
+export async function runInGuest(script: string, args: string[], options: {timeoutSeconds: number; onLine?: (line: string) => void}): Promise<KclientResult> {
+  assertKclientReady()
+  const child = spawn(resolve(KCLIENT_DIR, 'run'), ['--timeout', String(options.timeoutSeconds), script, ...args], {
+    cwd: repo,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  let partial = ''
+  const collect = (chunk: Buffer): void => {
+    const text = chunk.toString('utf8')
+    output += text
+    const lines = (partial + text).split('\n')
+    partial = lines.pop() ?? ''
+    for (const line of lines) options.onLine?.(line)
+  }
+  child.stdout.on('data', collect)
+  child.stderr.on('data', collect)
+  const code = await new Promise<number | null>((resolveCode, reject) => {
+    child.once('error', reject)
+    child.once('close', (exitCode) => resolveCode(exitCode))
+  })
+  if (partial !== '') options.onLine?.(partial)
+  return {code, output}
+}
