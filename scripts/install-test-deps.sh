@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real peers the tests talk to (Debian 12 packages): rclone, s3fs + FUSE, libnfs's
-# userspace NFS client, the AWS CLI, GNU time. Needs root (or sudo). Installs only what is missing.
+# userspace NFS client, the AWS CLI, rsync, GNU time, and what ../shared/kclient needs to boot the real
+# Linux NFS/9P/NBD clients in QEMU. Needs root (or sudo). Installs only what is missing.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 sudo=""
@@ -11,9 +12,18 @@ command -v s3fs >/dev/null || need+=(s3fs)
 command -v fusermount3 >/dev/null || need+=(fuse3)
 command -v nfs-ls >/dev/null || need+=(libnfs-utils)
 command -v aws >/dev/null || need+=(awscli)
+command -v rsync >/dev/null || need+=(rsync)
+[ -x /usr/bin/python3 ] || need+=(python3)
 [ -x /usr/bin/time ] || need+=(time)          # benchmarks measure peak RSS with GNU time
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+kclient="$(dirname "$0")/../../shared/kclient/setup"
+if [ -x "$kclient" ]; then
+  $sudo "$kclient"
+else
+  echo "note: $kclient not found; the kernel-client tests will fail" >&2
 fi
