@@ -5,6 +5,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {pipeline} from 'node:stream/promises'
 
+import {defaultCacheDir} from '../core/cache/cache-dir.js'
 import {DEFAULT_JOBS} from '../core/transfer/migrate-types.js'
 import {formatBytes, verifySummary} from '../core/transfer/summary.js'
 import {Verification} from '../core/transfer/verification.js'
@@ -34,7 +35,9 @@ in SRC are not compared (migrate does not copy them).
 
 Modes: fast compares existence, type, size, mtime, mode, uid, gid and symlink targets (one HEAD per object); checksum adds \
 each file's content, hashed locally, against the object's x-amz-meta-sha256, its MD5 ETag, or its multipart ETag \
-recomputed with the recorded part size; deep downloads every object and hashes both sides.
+recomputed with the recorded part size; deep downloads every object and hashes both sides. Objects that migrate wrote and \
+that the listing shows unchanged since (same ETag and LastModified) are described from migrate's journal in the cache \
+directory instead of a HEAD each (--no-journal to HEAD them all).
 
 Exit codes: 0 identical; 1 differences (or entries that could not be compared or checked); 2 the comparison could not \
 run (a missing bucket or directory, refused credentials, an unreachable endpoint).`
@@ -59,6 +62,11 @@ run (a missing bucket or directory, refused credentials, an unreachable endpoint
     jobs: Flags.integer({char: 'j', min: 1, default: DEFAULT_JOBS, summary: 'Entries compared at once.'}),
     exclude: Flags.string({multiple: true, summary: 'Leave out paths matching GLOB (as migrate takes it).', helpValue: 'GLOB'}),
     include: Flags.string({multiple: true, summary: 'Compare only files matching GLOB (as migrate takes it).', helpValue: 'GLOB'}),
+    journal: Flags.boolean({
+      default: true,
+      allowNo: true,
+      summary: 'Take the attributes of objects unchanged since migrate wrote them (same ETag and LastModified) from its journal; --no-journal HEADs every object.',
+    }),
     progress: Flags.boolean({default: true, allowNo: true, summary: 'Show progress (on a terminal; a status line every 10 s otherwise).'}),
   }
 
@@ -80,6 +88,7 @@ run (a missing bucket or directory, refused credentials, an unreachable endpoint
         oneWay: flags['one-way'],
         jobs: flags.jobs,
         filter: checkedFilter({exclude: flags.exclude, include: flags.include}),
+        journalDir: flags.journal && destination.kind === 'store' ? flags['cache-dir'] ?? defaultCacheDir(destination.store.url) : undefined,
         onFinding: async (finding) => {
           if (this.jsonEnabled()) findings.push(finding)
           else if (spool !== undefined) await spool.write(`${findingLine(finding)}\n`)

@@ -1,7 +1,9 @@
 import type {FileType, Timestamp} from '../fs/types.js'
 import {parseAttributes, type ObjectAttributes} from '../layout/metadata.js'
-import {PERMISSION_BITS} from '../layout/mode.js'
+import {fileTypeOfMode, PERMISSION_BITS} from '../layout/mode.js'
+import {parseEpochSeconds} from '../layout/timestamp.js'
 import type {ObjectHead} from '../store/object-store.js'
+import type {JournalRecord} from './journal.js'
 import type {LocalStats} from './tree-entry.js'
 
 /**
@@ -72,6 +74,22 @@ export function describeObject(head: ObjectHead, kind: 'object' | 'marker'): Des
     mtime: recorded('mtime') ? attributes.mtime : undefined,
     mtimePrecision: recorded('mtime') && !head.metadata.mtime.includes('.') ? 'second' : 'exact',
     attributes,
+  }
+}
+
+/**
+ * An object or marker as a journal record describes it: the attributes migrate wrote into its
+ * metadata (or found there). Only for an object the listing shows unchanged since.
+ */
+export function describeRecord(record: JournalRecord, size: number): Description {
+  return {
+    type: fileTypeOfMode(record.mode) ?? 'file',
+    size,
+    permissions: record.mode & PERMISSION_BITS,
+    uid: record.uid,
+    gid: record.gid,
+    mtime: parseEpochSeconds(record.mtime),
+    mtimePrecision: 'exact',
   }
 }
 

@@ -22,6 +22,16 @@ export function endpointId(endpoint: Endpoint): string {
   return endpoint.kind === 'local' ? pathToFileURL(resolve(endpoint.dir)).href : endpoint.store.url
 }
 
+/** How the journal names a migration from a local tree into a store (see TransferDatabase.claim). */
+export function uploadPairDescription(source: Endpoint, destination: Endpoint): string {
+  return `upload ${endpointId(source)} -> ${endpointId(destination)}`
+}
+
+/** How the journal names a restore from a store into a local tree. */
+export function restorePairDescription(source: Endpoint, destination: Endpoint): string {
+  return `restore ${endpointId(source)} -> ${endpointId(destination)}`
+}
+
 /**
  * The longest key (in UTF-8 bytes, relative to the store root) the store can hold: S3's 1024 minus
  * the store's prefix in its bucket. FileStores keep S3's limit, so a tree that fits one fits both.

@@ -21,6 +21,8 @@ export interface JournalRecord {
   gid: number
   etag: string
   sha256?: string
+  /** The object's LastModified (ms) as a listing showed it after the record was made; unknown until then. */
+  lastModified?: number
 }
 
 const BATCH = 256
@@ -30,27 +32,35 @@ export class Journal {
   private readonly select: Database.Statement<[number, string]>
   private readonly upsert: Database.Statement
   private readonly remove: Database.Statement<[number, string]>
-  private pending: Array<{key: string; record?: JournalRecord}> = []
+  private readonly listed: Database.Statement
+  private pending: Array<{key: string; record?: JournalRecord; listedAt?: {etag: string; lastModified: number}}> = []
   private flushTimer?: NodeJS.Timeout
 
   constructor(private readonly db: Database.Database, private readonly pair: number) {
-    this.select = db.prepare('SELECT size, mtime, mode, uid, gid, etag, sha256 FROM journal WHERE pair = ? AND key = ?')
-    this.upsert = db.prepare(`INSERT INTO journal (pair, key, size, mtime, mode, uid, gid, etag, sha256)
-      VALUES (@pair, @key, @size, @mtime, @mode, @uid, @gid, @etag, @sha256)
+    this.select = db.prepare('SELECT size, mtime, mode, uid, gid, etag, sha256, last_modified AS lastModified FROM journal WHERE pair = ? AND key = ?')
+    this.upsert = db.prepare(`INSERT INTO journal (pair, key, size, mtime, mode, uid, gid, etag, sha256, last_modified)
+      VALUES (@pair, @key, @size, @mtime, @mode, @uid, @gid, @etag, @sha256, @lastModified)
       ON CONFLICT (pair, key) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, mode = excluded.mode,
-        uid = excluded.uid, gid = excluded.gid, etag = excluded.etag, sha256 = excluded.sha256`)
+        uid = excluded.uid, gid = excluded.gid, etag = excluded.etag, sha256 = excluded.sha256, last_modified = excluded.last_modified`)
     this.remove = db.prepare('DELETE FROM journal WHERE pair = ? AND key = ?')
+    this.listed = db.prepare('UPDATE journal SET last_modified = ? WHERE pair = ? AND key = ? AND etag = ?')
   }
 
   get(key: string): JournalRecord | undefined {
-    const row = this.select.get(this.pair, key) as (Omit<JournalRecord, 'sha256'> & {sha256: string | null}) | undefined
+    const row = this.select.get(this.pair, key) as (Omit<JournalRecord, 'sha256' | 'lastModified'> & {sha256: string | null; lastModified: number | null}) | undefined
     if (row === undefined) return undefined
-    const {sha256, ...rest} = row
-    return sha256 === null ? rest : {...rest, sha256}
+    const {sha256, lastModified, ...rest} = row
+    return {...rest, ...(sha256 === null ? {} : {sha256}), ...(lastModified === null ? {} : {lastModified})}
   }
 
+  /** A new record: the object was just written, so its LastModified is not known yet. */
   record(key: string, record: JournalRecord): void {
-    this.queue({key, record})
+    this.queue({key, record: {...record, lastModified: undefined}})
+  }
+
+  /** A listing showed the recorded object (same ETag) with this LastModified. */
+  listedAs(key: string, etag: string, lastModified: number): void {
+    this.queue({key, listedAt: {etag, lastModified}})
   }
 
   forget(key: string): void {
@@ -64,14 +74,15 @@ export class Journal {
     this.pending = []
     if (batch.length === 0) return
     this.db.transaction(() => {
-      for (const {key, record} of batch) {
-        if (record === undefined) this.remove.run(this.pair, key)
-        else this.upsert.run({pair: this.pair, key, ...record, sha256: record.sha256 ?? null})
+      for (const {key, record, listedAt} of batch) {
+        if (listedAt !== undefined) this.listed.run(listedAt.lastModified, this.pair, key, listedAt.etag)
+        else if (record === undefined) this.remove.run(this.pair, key)
+        else this.upsert.run({pair: this.pair, key, ...record, sha256: record.sha256 ?? null, lastModified: record.lastModified ?? null})
       }
     })()
   }
 
-  private queue(change: {key: string; record?: JournalRecord}): void {
+  private queue(change: {key: string; record?: JournalRecord; listedAt?: {etag: string; lastModified: number}}): void {
     this.pending.push(change)
     if (this.pending.length >= BATCH) this.flush()
     else this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_AFTER_MS).unref()
@@ -81,6 +92,15 @@ export class Journal {
 /** The record of a local entry copied to (or from) an object with this ETag. */
 export function journalRecord(stats: LocalStats, etag: string, sha256?: string): JournalRecord {
   return {size: stats.size, mtime: formatEpochSeconds(stats.mtime), mode: stats.mode, uid: stats.uid, gid: stats.gid, etag, sha256}
+}
+
+/**
+ * Whether a listed object is the one a record was made for: same ETag and, once known, same
+ * LastModified (a rewrite with the same bytes, such as a metadata change, moves LastModified).
+ */
+export function isRecordedObject(record: JournalRecord, listed: {etag?: string; lastModified?: Date}): boolean {
+  if (listed.etag === undefined || record.etag !== listed.etag) return false
+  return record.lastModified === undefined || record.lastModified === listed.lastModified?.getTime()
 }
 
 /** Whether the local entry still has the attributes it was recorded with. */

@@ -1,3 +1,4 @@
+import {setMaxListeners} from 'node:events'
 import {mkdir, stat} from 'node:fs/promises'
 import {setTimeout as sleep} from 'node:timers/promises'
 
@@ -8,7 +9,7 @@ import {silentLogger} from '../logger.js'
 import {isStoreError} from '../store/errors.js'
 import type {ObjectStore} from '../store/object-store.js'
 import {DEFAULT_PART_SIZE} from '../store/part-size.js'
-import {checkEndpoint, endpointId, endpointLabel, maxKeyBytes, type Endpoint} from './endpoint.js'
+import {checkEndpoint, endpointLabel, maxKeyBytes, restorePairDescription, uploadPairDescription, type Endpoint} from './endpoint.js'
 import {errnoOf, TransferError} from './errors.js'
 import {InflightUploads} from './inflight-uploads.js'
 import {Journal} from './journal.js'
@@ -62,6 +63,8 @@ export class Migration {
     this.notesStore = new Notes(db.db, pair)
     this.filter = new PathFilter(options.filter)
     const signal = options.signal ? AbortSignal.any([options.signal, this.abort.signal]) : this.abort.signal
+    // Every request in flight listens to it (with multipart parts, several per job).
+    setMaxListeners(Math.max(64, (options.jobs ?? DEFAULT_JOBS) * 8), signal)
     this.context = {
       jobs: Math.max(1, options.jobs ?? DEFAULT_JOBS),
       partSize: options.partSize ?? DEFAULT_PART_SIZE,
@@ -89,7 +92,9 @@ export class Migration {
     await direction.store.check(options.signal)
     const db = TransferDatabase.open(options.cacheDir)
     try {
-      const description = `${direction.kind} ${endpointId(options.source)} -> ${endpointId(options.destination)}`
+      const description = direction.kind === 'upload'
+        ? uploadPairDescription(options.source, options.destination)
+        : restorePairDescription(options.source, options.destination)
       return new Migration(options, direction, db, db.claim(description))
     } catch (error) {
       db.close()
@@ -145,6 +150,20 @@ export class Migration {
     this.startPhase('finish')
     this.context.journal.flush()
     if (this.context.delete) await this.deleteObjects(store, work)
+    const {copied, updated} = this.context.counts
+    if (!this.context.dryRun && copied.files + copied.directories + copied.symlinks + updated > 0) await this.recordLastModified(store)
+  }
+
+  /**
+   * One more listing, so that the journal knows each written object's LastModified: then a later
+   * run, or verify, can tell from a listing alone that an object is still the one written.
+   */
+  private async recordLastModified(store: ObjectStore): Promise<void> {
+    const {journal} = this.context
+    journal.flush()
+    for await (const entry of store.list({signal: this.context.signal})) {
+      if (entry.kind === 'object') journal.listedAs(entry.key, entry.etag, entry.lastModified.getTime())
+    }
   }
 
   private async deleteObjects(store: ObjectStore, work: WorkList<UploadDetail>): Promise<void> {

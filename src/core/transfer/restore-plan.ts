@@ -1,4 +1,4 @@
-import {matchesStats, type JournalRecord} from './journal.js'
+import {isRecordedObject, matchesStats, type JournalRecord} from './journal.js'
 import {mergeByKey} from './merge.js'
 import type {RunContext} from './run-context.js'
 import type {LocalEntry, StoreEntry} from './tree-entry.js'
@@ -38,7 +38,7 @@ export async function planRestore(
       continue
     }
     const record = context.journal.get(object.key)
-    const vouched = record !== undefined && object.etag !== undefined && record.etag === object.etag ? record : undefined
+    const vouched = record !== undefined && isRecordedObject(record, object) ? record : undefined
     if (object.kind !== 'object') {
       counts.scanned.directories++
       work.add('dir', object.key, 0, {remote: object, local: existing, journal: vouched})

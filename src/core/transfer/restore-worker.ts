@@ -7,13 +7,11 @@ import {pipeline} from 'node:stream/promises'
 
 import type {FileType, Timestamp} from '../fs/types.js'
 import type {ObjectAttributes} from '../layout/metadata.js'
-import {PERMISSION_BITS} from '../layout/mode.js'
-import {parseEpochSeconds} from '../layout/timestamp.js'
 import type {ObjectHead, ObjectStore} from '../store/object-store.js'
 import {ContentDigest, contentReference, expectedDigest} from './content.js'
-import {compareDescriptions, describeImplicitDirectory, describeLocal, describeObject, sameMtime, type Description} from './description.js'
+import {compareDescriptions, describeImplicitDirectory, describeLocal, describeObject, describeRecord, sameMtime, type Description} from './description.js'
 import {EntryFailure, errnoOf} from './errors.js'
-import {journalRecord, type JournalRecord} from './journal.js'
+import {journalRecord} from './journal.js'
 import {localStats} from './local-tree.js'
 import type {RestoreDetail} from './restore-plan.js'
 import {ItemBytes, type RunContext} from './run-context.js'
@@ -89,7 +87,7 @@ export class RestoreWorker {
       const recorded = item.detail.journal
       const head = recorded === undefined ? await this.store.head(remote.key, this.context.signal) : undefined
       if (recorded === undefined && head === undefined) throw new EntryFailure('its marker vanished from the store during the run')
-      description = head !== undefined ? describeObject(head, 'marker') : describeRecorded(recorded!)
+      description = head !== undefined ? describeObject(head, 'marker') : describeRecord(recorded!, 0)
       etag = head?.etag ?? recorded!.etag
       sha256 = head?.metadata.sha256
     }
@@ -263,19 +261,6 @@ export class RestoreWorker {
       copied.files++
       copied.bytes += size
     }
-  }
-}
-
-/** A directory's attributes as the journal recorded them (the marker's, when it was last read). */
-function describeRecorded(record: JournalRecord): Description {
-  return {
-    type: 'dir',
-    size: 0,
-    permissions: record.mode & PERMISSION_BITS,
-    uid: record.uid,
-    gid: record.gid,
-    mtime: parseEpochSeconds(record.mtime),
-    mtimePrecision: 'exact',
   }
 }
 

@@ -54,6 +54,7 @@ export function verifySummary(report: VerifyReport): string {
   const scope = `${formatCount(report.compared, 'entry', 'entries')} compared (${report.mode}${report.oneWay ? ', one way' : ''}`
     + `${report.bytesHashed > 0 ? `, ${formatBytes(report.bytesHashed)} read` : ''}, ${formatDuration(report.elapsedMs)})`
   const notes: string[] = []
+  if (report.fromJournal > 0) notes.push(`${formatCount(report.fromJournal, 'object')} unchanged since migrate wrote them (attributes from its journal)`)
   if (report.skippedSpecial > 0) notes.push(`${formatCount(report.skippedSpecial, 'special file')} not compared`)
   const notRecorded = Object.entries(report.notRecorded).filter(([, count]) => count > 0).map(([name, count]) => `${name} on ${count.toLocaleString('en-US')}`)
   if (notRecorded.length > 0) notes.push(`not recorded (not differences): ${notRecorded.join(', ')}`)

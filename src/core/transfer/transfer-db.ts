@@ -69,10 +69,36 @@ const migrations: Array<(db: Database.Database) => void> = [
       ) WITHOUT ROWID;
     `)
   },
+  (db) => {
+    // The object's LastModified as a listing shows it, once a listing has: an object listed with the
+    // recorded ETag and LastModified has not been written since, so its metadata is the recorded one.
+    db.exec('ALTER TABLE journal ADD COLUMN last_modified INTEGER')
+  },
 ]
 
 export class TransferDatabase {
   private constructor(readonly db: Database.Database, readonly file: string) {}
+
+  /** The database of an earlier migration, read-only; undefined when there is none. */
+  static openExisting(cacheDir: string): TransferDatabase | undefined {
+    const file = join(cacheDir, TRANSFER_DB_FILE)
+    let db: Database.Database
+    try {
+      db = new Database(file, {readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS})
+    } catch {
+      return undefined
+    }
+    if ((db.pragma('user_version', {simple: true}) as number) !== migrations.length) {
+      db.close()
+      return undefined
+    }
+    return new TransferDatabase(db, file)
+  }
+
+  /** The id of a migration that has run before, without claiming it. */
+  pairId(description: string): number | undefined {
+    return (this.db.prepare('SELECT id FROM pairs WHERE description = ?').get(description) as {id: number} | undefined)?.id
+  }
 
   static open(cacheDir: string): TransferDatabase {
     mkdirSync(cacheDir, {recursive: true})

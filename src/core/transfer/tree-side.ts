@@ -5,13 +5,14 @@ import type {Readable} from 'node:stream'
 import {RESERVED_NAME} from '../layout/keys.js'
 import type {ObjectStore} from '../store/object-store.js'
 import {contentReference, missingReferenceReason, type ContentReference} from './content.js'
-import {describeImplicitDirectory, describeLocal, describeObject, type Description} from './description.js'
+import {describeImplicitDirectory, describeLocal, describeObject, describeRecord, type Description} from './description.js'
 import {endpointLabel, type Endpoint} from './endpoint.js'
 import {errnoOf} from './errors.js'
+import {isRecordedObject, type Journal} from './journal.js'
 import {walkLocalTree} from './local-tree.js'
 import type {PathFilter} from './path-filter.js'
 import {walkStoreTree} from './store-tree.js'
-import type {TreeEntry, WalkProblem} from './tree-entry.js'
+import type {StoreEntry, TreeEntry, WalkProblem} from './tree-entry.js'
 
 /** One side of a comparison, local or a store, behind the few operations a comparison needs. */
 export interface TreeSide {
@@ -21,6 +22,8 @@ export interface TreeSide {
   /** Undefined when the entry has vanished since it was walked. */
   describe(entry: TreeEntry, signal?: AbortSignal): Promise<SideDescription | undefined>
   read(entry: TreeEntry, signal?: AbortSignal): Promise<Readable>
+  /** Entries described from a migration journal instead of the store. */
+  readonly journalHits: number
 }
 
 export interface SideDescription {
@@ -30,13 +33,15 @@ export interface SideDescription {
   missingReference?: string
 }
 
-export function treeSide(endpoint: Endpoint): TreeSide {
-  return endpoint.kind === 'local' ? new LocalSide(endpoint.dir) : new StoreSide(endpoint.store)
+/** `journal`: a migration's journal into this store, to describe objects unchanged since without a HEAD. */
+export function treeSide(endpoint: Endpoint, journal?: Journal): TreeSide {
+  return endpoint.kind === 'local' ? new LocalSide(endpoint.dir) : new StoreSide(endpoint.store, journal)
 }
 
 class LocalSide implements TreeSide {
   readonly kind = 'local'
   readonly label: string
+  readonly journalHits = 0
 
   constructor(private readonly dir: string) {
     this.label = endpointLabel({kind: 'local', dir})
@@ -71,8 +76,9 @@ class LocalSide implements TreeSide {
 class StoreSide implements TreeSide {
   readonly kind = 'store'
   readonly label: string
+  journalHits = 0
 
-  constructor(private readonly store: ObjectStore) {
+  constructor(private readonly store: ObjectStore, private readonly journal?: Journal) {
     this.label = store.url
   }
 
@@ -83,6 +89,8 @@ class StoreSide implements TreeSide {
   async describe(entry: TreeEntry, signal?: AbortSignal): Promise<SideDescription | undefined> {
     if (entry.side !== 'store') throw new Error('StoreSide: not a store entry')
     if (entry.kind === 'implicit') return {description: describeImplicitDirectory()}
+    const recorded = this.fromJournal(entry)
+    if (recorded !== undefined) return recorded
     const head = await this.store.head(entry.key, signal)
     if (head === undefined) return undefined
     const description = describeObject(head, entry.kind)
@@ -94,6 +102,25 @@ class StoreSide implements TreeSide {
 
   read(entry: TreeEntry, signal?: AbortSignal): Promise<Readable> {
     return this.store.get(entry.key, undefined, signal)
+  }
+
+  /**
+   * A file or directory that migrate wrote (or found complete) and that the listing shows with the
+   * recorded ETag and LastModified has not been written since: its metadata is the recorded one.
+   * Symlinks are always read, for their targets.
+   */
+  private fromJournal(entry: StoreEntry): SideDescription | undefined {
+    const record = this.journal?.get(entry.key)
+    if (record?.lastModified === undefined || !isRecordedObject(record, entry)) return undefined
+    const description = describeRecord(record, entry.size)
+    if (description.type === 'dir') {
+      this.journalHits++
+      return {description}
+    }
+    // A file recorded without its SHA-256 (another tool wrote it) is HEADed for its other checksums.
+    if (description.type !== 'file' || record.sha256 === undefined) return undefined
+    this.journalHits++
+    return {description, reference: {kind: 'sha256', hex: record.sha256, source: 'x-amz-meta-sha256'}}
   }
 
   private async readAll(key: string, signal?: AbortSignal): Promise<Buffer> {

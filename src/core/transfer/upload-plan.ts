@@ -1,5 +1,5 @@
 import {byteLength} from '../layout/keys.js'
-import {matchesStats, type JournalRecord} from './journal.js'
+import {isRecordedObject, matchesStats, type JournalRecord} from './journal.js'
 import {mergeByKey} from './merge.js'
 import type {RunContext} from './run-context.js'
 import type {LocalEntry, StoreEntry} from './tree-entry.js'
@@ -60,7 +60,8 @@ export async function planUpload(
       continue
     }
     const record = context.journal.get(entry.key)
-    const vouched = record !== undefined && record.etag === listed.etag && listed.size === (stats.type === 'dir' ? 0 : stats.size)
+    const vouched = record !== undefined && isRecordedObject(record, listed) && listed.size === (stats.type === 'dir' ? 0 : stats.size)
+    if (vouched && record.lastModified === undefined) context.journal.listedAs(entry.key, listed.etag!, listed.lastModified!.getTime())
     if (vouched && matchesStats(record, stats) && !(context.checksum && stats.type === 'file')) {
       counts.unchanged++
       continue

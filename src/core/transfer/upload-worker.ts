@@ -111,13 +111,14 @@ export class UploadWorker {
   }
 
   /**
-   * The file itself, which the store reads (and for a multipart upload hashes first); under a rate
-   * limit, a throttled stream instead, whose SHA-256 is computed beforehand when it goes in parts.
+   * The file itself, which the store reads; under a rate limit, a throttled stream of it. A file
+   * that goes in parts is hashed first (S3 takes metadata when an upload starts), and the store
+   * checks the hash again while the bytes stream: a file changed in between fails the upload.
    */
   private async body(entry: LocalEntry, size: number, options: PutOptions): Promise<PutBody> {
+    if (size > this.context.partSize) options.sha256 = await digestStream(createReadStream(entry.absolute), {kind: 'sha256'})
     const limiter = this.context.limiter
     if (limiter === undefined) return {path: entry.absolute}
-    if (size > this.context.partSize) options.sha256 = await digestStream(createReadStream(entry.absolute), {kind: 'sha256'})
     return pipeline(createReadStream(entry.absolute), limiter.throttle(), () => undefined) as Readable
   }
 

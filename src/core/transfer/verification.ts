@@ -2,10 +2,12 @@ import PQueue from 'p-queue'
 
 import {ContentDigest, expectedDigest, type ContentReference} from './content.js'
 import {compareDescriptions, type RecordedAttribute} from './description.js'
-import {checkEndpoint, endpointLabel} from './endpoint.js'
+import {checkEndpoint, endpointLabel, uploadPairDescription} from './endpoint.js'
 import {mergeByKey, type Paired} from './merge.js'
 import {DEFAULT_JOBS} from './migrate-types.js'
+import {Journal} from './journal.js'
 import {PathFilter} from './path-filter.js'
+import {TransferDatabase} from './transfer-db.js'
 import {failureReason, isFatal} from './run-context.js'
 import {treeSide, type SideDescription, type TreeSide} from './tree-side.js'
 import type {TreeEntry, WalkProblem} from './tree-entry.js'
@@ -41,12 +43,17 @@ export class Verification {
   private readonly report: VerifyReport
   /** Walk problems wait here until the next finding is given out. */
   private problems: Finding[] = []
+  private readonly journalDb?: TransferDatabase
 
   constructor(private readonly options: VerifyOptions) {
     this.mode = options.mode ?? 'fast'
     this.jobs = Math.max(1, options.jobs ?? DEFAULT_JOBS)
+    this.journalDb = options.journalDir !== undefined && options.source.kind === 'local' && options.destination.kind === 'store'
+      ? TransferDatabase.openExisting(options.journalDir)
+      : undefined
+    const pair = this.journalDb?.pairId(uploadPairDescription(options.source, options.destination))
     this.source = treeSide(options.source)
-    this.destination = treeSide(options.destination)
+    this.destination = treeSide(options.destination, pair === undefined ? undefined : new Journal(this.journalDb!.db, pair))
     this.report = {
       source: endpointLabel(options.source),
       destination: endpointLabel(options.destination),
@@ -62,6 +69,7 @@ export class Verification {
       skippedSpecial: 0,
       notRecorded: {mtime: 0, mode: 0, uid: 0, gid: 0},
       bytesHashed: 0,
+      fromJournal: 0,
       elapsedMs: 0,
       identicalTrees: false,
     }
@@ -69,6 +77,14 @@ export class Verification {
 
   /** Fails before comparing anything when a side is missing or unreachable (StoreError or TransferError). */
   async run(): Promise<VerifyReport> {
+    try {
+      return await this.compareTrees()
+    } finally {
+      this.journalDb?.close()
+    }
+  }
+
+  private async compareTrees(): Promise<VerifyReport> {
     this.progress.startedAt = Date.now()
     await Promise.all([checkEndpoint(this.options.source, this.options.signal), checkEndpoint(this.options.destination, this.options.signal)])
     const filter = new PathFilter(this.options.filter)
@@ -91,6 +107,7 @@ export class Verification {
     await this.emitProblems()
     const report = this.report
     report.bytesHashed = this.progress.bytesHashed
+    report.fromJournal = this.destination.journalHits
     report.elapsedMs = Date.now() - this.progress.startedAt
     report.identicalTrees = report.onlyInSource === 0 && report.onlyInDestination === 0 && report.differing === 0
       && report.errors === 0 && report.unverifiable === 0

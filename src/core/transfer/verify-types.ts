@@ -19,6 +19,12 @@ export interface VerifyOptions {
   filter?: FilterRules
   /** Entries compared at once (HEADs, reads and hashes); default 16. */
   jobs?: number
+  /**
+   * The destination store's cache directory, where migrate keeps its journal. With it, a file or
+   * directory that migrate wrote and that the listing shows unchanged since (same ETag and
+   * LastModified) is described from the journal instead of a HEAD. Only for a local source.
+   */
+  journalDir?: string
   signal?: AbortSignal
   /** Each finding, in key order as far as the walks allow; awaited (backpressure). */
   onFinding?: (finding: Finding) => void | Promise<void>
@@ -76,6 +82,8 @@ export interface VerifyReport {
   /** Per attribute, the entries where one side never recorded it (not differences). */
   notRecorded: Record<RecordedAttribute, number>
   bytesHashed: number
+  /** Objects described from the migration journal (unchanged since migrate wrote them) instead of a HEAD. */
+  fromJournal: number
   elapsedMs: number
   /** True when nothing differs, nothing is missing, and everything could be checked. */
   identicalTrees: boolean
