@@ -167,7 +167,7 @@ export class CacheComparison {
   /** `changedAt`: when the bucket entry last changed, if it says (an implicit directory does not). */
   private differs(row: InodeRow, entry: BucketEntry, differences: string[], changedAt: number | undefined, repair: () => void): void {
     const {repairing, report, cache} = this.options
-    const changedSince = changedAt !== undefined && Math.floor(changedAt / 1000) >= Math.floor(row.seenAt / 1000)
+    const changedSince = sameSecondOrLater(changedAt, row.seenAt)
     const detail = `${differences.join('; ')}${changedSince ? ' (changed in the bucket since the cache last looked; it refreshes after its time-to-live)' : ''}`
     report({
       kind: 'cache-differs', severity: changedSince ? 'info' : 'warning', path: displayPath(entry.path),
@@ -181,8 +181,7 @@ export class CacheComparison {
     if (listedAt === undefined) return // never listed: the cache finds new entries when asked
     parent.unlisted++
     parent.example ??= name
-    const newer = entry.lastModified !== undefined && entry.lastModified.getTime() >= listedAt
-    if (!newer) parent.severity = 'warning'
+    if (!sameSecondOrLater(entry.lastModified?.getTime(), listedAt)) parent.severity = 'warning'
   }
 
   private leave(frame: Frame): void {
@@ -218,6 +217,11 @@ export class CacheComparison {
 /** Listings give milliseconds, HEAD whole seconds: a cache entry may hold either. */
 function sameSecond(a: number, b: number): boolean {
   return Math.floor(a / 1000) === Math.floor(b / 1000)
+}
+
+/** Whether a bucket time (whole seconds on many servers) is not before a cache time (ms). */
+function sameSecondOrLater(bucketTime: number | undefined, cacheTime: number): boolean {
+  return bucketTime !== undefined && Math.floor(bucketTime / 1000) >= Math.floor(cacheTime / 1000)
 }
 
 function iso(ms: number): string {

@@ -98,7 +98,8 @@ class FsckRun {
     let counts = {objects: 0, directories: 0}
     let compared = 0
     try {
-      await staging.checkFiles(cache?.staging)
+      // A damaged journal cannot say which data files it describes: they stay for the repair to set aside.
+      if (state.kind !== 'damaged') await staging.checkFiles(cache?.staging)
       if (cache) {
         const structure = CacheStructure.analyse(cache)
         for (const problem of structure.problems(this.repair)) this.report(problem)
