@@ -11,7 +11,7 @@ import {ROOT_INO, type Ino} from '../../src/core/fs/types.js'
 import {LOST_AND_FOUND_DIR} from '../../src/core/fsck/lost-and-found.js'
 import {S_IFDIR, S_IFREG} from '../../src/core/layout/mode.js'
 import {allKeys, describeOnStores, type FsWorld} from '../core/fs-stores.js'
-import {assertClean, assertRepairCycle, editCache, inoOf, ofKind, runFsck, startWriter} from './fsck-world.js'
+import {assertClean, assertRepairCycle, editCache, ofKind, runFsck, startWriter} from './fsck-world.js'
 
 const owner = {uid: 1000, gid: 1000}
 
