@@ -549,7 +549,9 @@ export class Fs implements PosixFs {
   /** chmod/chown/utimes of an uploaded entry: the object (or marker) is copied onto itself with new metadata. */
   private async setStoredAttributes(row: InodeRow, changes: SetAttr): Promise<Attr> {
     const now = timestampNow()
-    const updated = applyAttributeChanges(row, changes, now)
+    // From the attributes as reported: a directory's times include its last entry change, which this
+    // change keeps, or replaces with an explicit mtime that then stands until the next entry change.
+    const updated = applyAttributeChanges(this.catalog.attrOf(row), changes, now)
     if (row.ino !== ROOT_INO) {
       const path = this.catalog.path(row)
       const key = row.type === 'dir' ? markerKey(path) : path
@@ -566,7 +568,7 @@ export class Fs implements PosixFs {
     }
     this.cache.inodes.update(row.ino, {
       ...updated,
-      ...(row.type === 'dir' ? {marker: row.ino === ROOT_INO ? false : true} : {}),
+      ...(row.type === 'dir' ? {marker: row.ino === ROOT_INO ? false : true, changedAt: undefined} : {}),
       lastModified: undefined,
       attrsAt: Date.now(),
     })
