@@ -1,6 +1,6 @@
 import type {PosixFs} from '../../core/fs/types.js'
 import type {FileHandles} from '../nfs3/file-handle.js'
-import type {RpcLogger} from '../rpc/server.js'
+import type {RpcLogger} from '../rpc/dispatcher.js'
 import {DecodeError, type XdrReader} from '../rpc/xdr.js'
 import {MNTPATHLEN} from './constants.js'
 import type {MountList} from './mount-list.js'

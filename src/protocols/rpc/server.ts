@@ -1,19 +1,10 @@
 import {createServer, type Server, type Socket} from 'node:net'
 
-import {GARBAGE_ARGS, PROC_UNAVAIL, PROG_UNAVAIL, SYSTEM_ERR} from './constants.js'
-import {
-  CallRejected, decodeCall, encodeAcceptError, encodeProgMismatch, encodeSuccess, type RpcCall,
-} from './message.js'
+import {RpcDispatcher, type RpcLogger} from './dispatcher.js'
 import type {CallContext, RpcProgram} from './program.js'
 import {RecordFramer, RecordTooLargeError, recordHeader} from './record-marking.js'
-import {DecodeError} from './xdr.js'
 
-export interface RpcLogger {
-  debug(message: string): void
-  info(message: string): void
-  warn(message: string): void
-  error(message: string): void
-}
+export type {RpcLogger} from './dispatcher.js'
 
 export interface RpcServerOptions {
   programs: RpcProgram[]
@@ -31,9 +22,11 @@ export class RpcServer {
   private readonly server: Server
   private readonly sockets = new Set<Socket>()
   private readonly inFlight = new Set<Promise<void>>()
+  private readonly dispatcher: RpcDispatcher
   private closing = false
 
   constructor(private readonly options: RpcServerOptions) {
+    this.dispatcher = new RpcDispatcher(options.programs, options.logger)
     this.server = createServer((socket) => this.accept(socket))
   }
 
@@ -119,9 +112,10 @@ export class RpcServer {
       for (const record of records) {
         active++
         updateFlow()
-        const done = this.handle(record, context, peer)
+        const done = this.dispatcher.dispatch(record, context)
           .then((reply) => {
-            if (reply === 'close') socket.destroy()
+            // A message that is not a call means the stream is out of step: nothing after it can be trusted.
+            if (reply === 'drop') socket.destroy()
             else send(reply)
           })
           .finally(() => {
@@ -137,42 +131,5 @@ export class RpcServer {
       this.sockets.delete(socket)
       logger.info(`connection from ${peer} closed`)
     })
-  }
-
-  /** Turns one record into one reply; never throws. 'close' when the stream cannot be trusted any more. */
-  private async handle(record: Buffer, context: CallContext, peer: string): Promise<Buffer | 'close'> {
-    const {logger} = this.options
-    let call: RpcCall
-    try {
-      call = decodeCall(record)
-    } catch (error) {
-      if (error instanceof CallRejected) {
-        logger.debug(`xid ${error.xid} from ${peer} rejected: ${error.message}`)
-        return error.reply
-      }
-      logger.warn(`closing ${peer}: ${error instanceof Error ? error.message : String(error)}`)
-      return 'close'
-    }
-    const program = this.options.programs.find((candidate) => candidate.prog === call.prog)
-    if (!program) return encodeAcceptError(call.xid, PROG_UNAVAIL)
-    const procedures = program.versions.get(call.vers)
-    if (!procedures) {
-      const versions = [...program.versions.keys()]
-      return encodeProgMismatch(call.xid, Math.min(...versions), Math.max(...versions))
-    }
-    const handler = procedures[call.proc]
-    if (!handler) return encodeAcceptError(call.xid, PROC_UNAVAIL)
-    logger.debug(`xid ${call.xid} ${program.name} v${call.vers} proc ${call.proc} from ${peer}`)
-    try {
-      const encode = await handler(call, context)
-      return encodeSuccess(call.xid, encode)
-    } catch (error) {
-      if (error instanceof DecodeError) {
-        logger.debug(`xid ${call.xid}: garbage arguments: ${error.message}`)
-        return encodeAcceptError(call.xid, GARBAGE_ARGS)
-      }
-      logger.error(`xid ${call.xid} ${program.name} proc ${call.proc} failed: ${error instanceof Error ? error.stack : String(error)}`)
-      return encodeAcceptError(call.xid, SYSTEM_ERR)
-    }
   }
 }
