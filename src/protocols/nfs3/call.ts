@@ -1,7 +1,7 @@
 import {isFsError} from '../../core/errors.js'
 import type {Attr, Caller, PosixFs} from '../../core/fs/types.js'
-import type {Credentials} from '../rpc/message.js'
-import type {RpcLogger} from '../rpc/server.js'
+import type {RpcLogger} from '../rpc/dispatcher.js'
+import type {Squash} from '../rpc/squash.js'
 import type {XdrWriter} from '../rpc/xdr.js'
 import {writePostOpAttr, writeWccData} from './attributes.js'
 import {NFS3ERR_STALE} from './constants.js'
@@ -18,15 +18,9 @@ export interface Nfs3Export {
   readOnly: boolean
   /** writeverf3: new for each server start, so clients re-send UNSTABLE data a restart may have lost. */
   writeVerifier: Buffer
+  /** How AUTH_SYS credentials become the caller that permissions are checked for. */
+  squash: Squash
   logger: RpcLogger
-}
-
-/** AUTH_NONE callers are nobody, as on Linux's knfsd. */
-export const NOBODY = 65534
-
-export function callerOf(credentials: Credentials): Caller {
-  if (credentials.flavor === 'sys') return {uid: credentials.uid, gid: credentials.gid, gids: credentials.gids}
-  return {uid: NOBODY, gid: NOBODY, gids: []}
 }
 
 /**

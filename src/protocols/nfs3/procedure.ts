@@ -1,6 +1,7 @@
 import type {ProcedureHandler} from '../rpc/program.js'
+import {callerOf} from '../rpc/squash.js'
 import type {XdrReader} from '../rpc/xdr.js'
-import {callerOf, Nfs3Call, type Encoder, type Nfs3Export} from './call.js'
+import {Nfs3Call, type Encoder, type Nfs3Export} from './call.js'
 import {NFS3_OK, NFS3ERR_ROFS, NFS3ERR_SERVERFAULT} from './constants.js'
 import {Nfs3Error, toNfsStat3} from './status.js'
 
@@ -31,7 +32,7 @@ export async function voidFailure(): Promise<Encoder> {
 export function nfs3Handler<Args>(procedure: Nfs3Procedure<Args>, server: Nfs3Export): ProcedureHandler {
   return async (rpcCall) => {
     const args = procedure.decode(rpcCall.args)
-    const call = new Nfs3Call(server, callerOf(rpcCall.credentials))
+    const call = new Nfs3Call(server, callerOf(rpcCall.credentials, server.squash))
     try {
       if (procedure.mutates && server.readOnly) throw new Nfs3Error(NFS3ERR_ROFS, 'read-only export')
       const body = await procedure.execute(args, call)

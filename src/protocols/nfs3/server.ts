@@ -4,7 +4,9 @@ import type {PosixFs} from '../../core/fs/types.js'
 import {mount3Program} from '../mount3/program.js'
 import {MountList} from '../mount3/mount-list.js'
 import {allowList} from '../rpc/allow-list.js'
-import {RpcServer, type RpcLogger} from '../rpc/server.js'
+import type {RpcLogger} from '../rpc/dispatcher.js'
+import {RpcServer} from '../rpc/server.js'
+import {NO_SQUASH, type Squash} from '../rpc/squash.js'
 import {NFS3_WRITEVERFSIZE} from './constants.js'
 import {FileHandles} from './file-handle.js'
 import {nfs3Program} from './program.js'
@@ -17,6 +19,8 @@ export interface NfsServerOptions {
   readOnly?: boolean
   /** CIDRs whose clients may connect; empty or absent: everyone who can reach the listening address. */
   allow?: readonly string[]
+  /** How callers' AUTH_SYS ids are mapped (default: trusted as sent). */
+  squash?: Squash
   logger: RpcLogger
   /** Calls executing at once per connection (default: the RPC server's). */
   maxInFlight?: number
@@ -34,6 +38,7 @@ export function createNfsServer(options: NfsServerOptions): RpcServer {
     handles,
     readOnly: options.readOnly ?? false,
     writeVerifier: randomBytes(NFS3_WRITEVERFSIZE),
+    squash: options.squash ?? NO_SQUASH,
     logger: options.logger,
   })
   const mount = mount3Program({fs: options.fs, handles, mounts: new MountList(), groups: [...allowed], logger: options.logger})
