@@ -214,7 +214,8 @@ describeOnStores('migrate a tree into a store and back', (world) => {
     // 1005 bytes of directories and a 30-byte name: over S3's 1024 (the markers on the way fit).
     await writeFile(join(deep, `${'t'.repeat(26)}.txt`), 'x')
     const growing = join(dir, 'growing.log')
-    await writeFile(growing, Buffer.alloc(2 * 1024 * 1024, 1))
+    // Larger than a part: its read spans the whole upload, so the writer surely gets in between.
+    await writeFile(growing, Buffer.alloc(PART_SIZE + 1024 * 1024, 1))
     const writer = spawn(process.execPath, ['-e', `const fs = require('fs'); const fd = fs.openSync(${JSON.stringify(growing)}, 'a'); for (;;) fs.writeSync(fd, 'more')`], {stdio: 'ignore'})
     try {
       await sleep(100)

@@ -1,5 +1,5 @@
-import {createReadStream} from 'node:fs'
-import {lstat, readlink} from 'node:fs/promises'
+import {constants, createReadStream} from 'node:fs'
+import {type FileHandle, lstat, open, readlink} from 'node:fs/promises'
 import {pipeline, type Readable} from 'node:stream'
 
 import {DIRECTORY_CONTENT_TYPE, markerKey} from '../layout/keys.js'
@@ -47,6 +47,7 @@ export class UploadWorker {
   }
 
   private async put(entry: LocalEntry, bytes: ItemBytes): Promise<void> {
+    if (entry.stats.type === 'file' && !this.context.dryRun) return this.putFile(entry, bytes)
     const stats = await this.freshStats(entry)
     if (this.context.dryRun) {
       this.context.notes.add('would-copy', displayPath(entry), stats.type === 'file' ? `${stats.size} bytes` : stats.type)
@@ -55,8 +56,7 @@ export class UploadWorker {
       return
     }
     if (stats.type === 'dir') await this.putMarker(entry, stats)
-    else if (stats.type === 'symlink') await this.putSymlink(entry, stats)
-    else await this.putFile(entry, stats, bytes)
+    else await this.putSymlink(entry, stats)
   }
 
   private async putMarker(entry: LocalEntry, stats: LocalStats): Promise<void> {
@@ -77,46 +77,85 @@ export class UploadWorker {
     this.countCopied(stats)
   }
 
-  private async putFile(entry: LocalEntry, first: LocalStats, bytes: ItemBytes): Promise<void> {
-    let before = first
+  /** Counts as copied only once the store confirmed size and checksum of bytes that did not change while read. */
+  private async putFile(entry: LocalEntry, bytes: ItemBytes): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      const result = await this.uploadContent(entry, before, formatAttributes(localAttributes(before)), bytes)
-      const after = await this.freshStats(entry)
-      if (result !== undefined && result.size === before.size && sameState(before, after)) {
-        bytes.complete(before.size)
-        this.context.journal.record(entry.key, journalRecord(before, result.etag, result.sha256))
-        this.countCopied(before)
+      const uploaded = await this.uploadFile(entry, bytes)
+      if (uploaded !== undefined) {
+        bytes.complete(uploaded.stats.size)
+        this.context.journal.record(entry.key, journalRecord(uploaded.stats, uploaded.result.etag, uploaded.result.sha256))
+        this.countCopied(uploaded.stats)
         return
       }
       bytes.undo()
       if (attempt === 2) throw new EntryFailure('the file changed while it was read (read twice); not copied')
       this.context.logger.debug('file changed while it was read; reading it again', {path: entry.path})
-      before = after
     }
   }
 
-  /** Uploads the file's bytes; undefined when the store found them changed between its passes. */
-  private async uploadContent(entry: LocalEntry, stats: LocalStats, metadata: UserMetadata, bytes: ItemBytes): Promise<PutResult | undefined> {
+  /**
+   * Uploads the file with the attributes it had when its reading began; undefined when it changed
+   * while it was read. A file of one part is read whole through one open file (its stat before and
+   * after the read must agree) and sent as one PUT of exactly those bytes; a larger one is streamed
+   * by the store in parts and checked against a stat taken after.
+   */
+  private async uploadFile(entry: LocalEntry, bytes: ItemBytes): Promise<{stats: LocalStats; result: PutResult} | undefined> {
+    const handle = await this.openFile(entry)
+    let stats: LocalStats
+    try {
+      stats = localStats(await handle.stat({bigint: true}))
+      if (stats.type !== 'file') throw new EntryFailure(`it became a ${stats.type} during the run`)
+      if (stats.size <= this.context.partSize) {
+        const content = await handle.readFile()
+        if (content.length !== stats.size || !sameState(stats, localStats(await handle.stat({bigint: true})))) return undefined
+        await this.context.limiter?.take(content.length)
+        const result = await this.store.put(entry.key, content, {
+          metadata: formatAttributes(localAttributes(stats)),
+          signal: this.context.signal,
+          onProgress: bytes.onProgress,
+        })
+        return {stats, result}
+      }
+    } finally {
+      await handle.close()
+    }
+    const result = await this.uploadParts(entry, formatAttributes(localAttributes(stats)), bytes)
+    const after = await this.freshStats(entry)
+    return result !== undefined && result.size === stats.size && sameState(stats, after) ? {stats, result} : undefined
+  }
+
+  private async openFile(entry: LocalEntry): Promise<FileHandle> {
+    try {
+      return await open(entry.absolute, constants.O_RDONLY | constants.O_NOFOLLOW)
+    } catch (error) {
+      if (errnoOf(error) === 'ENOENT') throw new EntryFailure('it vanished during the run')
+      if (errnoOf(error) === 'ELOOP') throw new EntryFailure('it became a symlink during the run')
+      throw error
+    }
+  }
+
+  /** Uploads a file of several parts; undefined when the store found it changed between its passes. */
+  private async uploadParts(entry: LocalEntry, metadata: UserMetadata, bytes: ItemBytes): Promise<PutResult | undefined> {
     const options: PutOptions = {metadata, partSize: this.context.partSize, signal: this.context.signal, onProgress: bytes.onProgress}
     const upload = async (): Promise<PutResult | undefined> => {
       try {
-        return await this.store.put(entry.key, await this.body(entry, stats.size, options), options)
+        return await this.store.put(entry.key, await this.body(entry, options), options)
       } catch (error) {
         // The store hashes a large file before it streams it, and fails when the two reads differ.
         if (isStoreError(error, 'PreconditionFailed')) return undefined
         throw error
       }
     }
-    return stats.size > this.context.partSize ? this.uploads.around(entry.key, upload) : upload()
+    return this.uploads.around(entry.key, upload)
   }
 
   /**
-   * The file itself, which the store reads; under a rate limit, a throttled stream of it. A file
-   * that goes in parts is hashed first (S3 takes metadata when an upload starts), and the store
-   * checks the hash again while the bytes stream: a file changed in between fails the upload.
+   * A file that goes in parts: hashed first (S3 takes metadata when an upload starts), then read
+   * again by the store, which checks the hash while the bytes stream (a file changed in between
+   * fails the upload); under a rate limit, through a throttle.
    */
-  private async body(entry: LocalEntry, size: number, options: PutOptions): Promise<PutBody> {
-    if (size > this.context.partSize) options.sha256 = await digestStream(createReadStream(entry.absolute), {kind: 'sha256'})
+  private async body(entry: LocalEntry, options: PutOptions): Promise<PutBody> {
+    options.sha256 = await digestStream(createReadStream(entry.absolute), {kind: 'sha256'})
     const limiter = this.context.limiter
     if (limiter === undefined) return {path: entry.absolute}
     return pipeline(createReadStream(entry.absolute), limiter.throttle(), () => undefined) as Readable
