@@ -5,7 +5,9 @@ import {join} from 'node:path'
 import {Fs} from '../../src/core/fs/fs.js'
 import {FileStore} from '../../src/core/store/file-store.js'
 import {createNfsServer} from '../../src/protocols/nfs3/server.js'
-import type {RpcLogger, RpcServer} from '../../src/protocols/rpc/server.js'
+import type {RpcLogger} from '../../src/protocols/rpc/dispatcher.js'
+import type {RpcServer} from '../../src/protocols/rpc/server.js'
+import type {Squash} from '../../src/protocols/rpc/squash.js'
 
 export const silentLogger: RpcLogger = {debug() {}, info() {}, warn() {}, error() {}}
 
@@ -23,7 +25,7 @@ export interface InProcessNfs {
 }
 
 /** `createNfsServer` over a FileStore in a temp directory, on a free loopback port, in this process. */
-export async function startInProcessNfs(options: {readOnly?: boolean; allow?: string[]; fsid?: bigint} = {}): Promise<InProcessNfs> {
+export async function startInProcessNfs(options: {readOnly?: boolean; allow?: string[]; fsid?: bigint; squash?: Squash} = {}): Promise<InProcessNfs> {
   const scratch = await mkdtemp(join(tmpdir(), 'zerofs-nfs-test-'))
   const storeDir = join(scratch, 'store')
   await mkdir(storeDir)
@@ -33,7 +35,7 @@ export async function startInProcessNfs(options: {readOnly?: boolean; allow?: st
   let port = 0
   const start = async (readOnly: boolean): Promise<void> => {
     fs = await Fs.open({store, cacheDir: join(scratch, 'cache'), readOnly, flushDelayMs: 50})
-    server = createNfsServer({fs, fsid: options.fsid ?? 42n, readOnly, allow: options.allow, logger: silentLogger})
+    server = createNfsServer({fs, fsid: options.fsid ?? 42n, readOnly, allow: options.allow, squash: options.squash, logger: silentLogger})
     port = (await server.listen(0, '127.0.0.1')).port
   }
   const stop = async (): Promise<void> => {

@@ -5,7 +5,7 @@ import {readSattr3} from './attributes.js'
 import type {Nfs3Call} from './call.js'
 import {EXCLUSIVE, GUARDED, NFS3_CREATEVERFSIZE, NFS3ERR_EXIST, UNCHECKED} from './constants.js'
 import {entryName} from './names.js'
-import {applyRest, newObjectResult, ownerOf, targetDirectory} from './new-object.js'
+import {applyRest, newObjectResult, newOwnership, targetDirectory} from './new-object.js'
 import type {Nfs3Procedure} from './procedure.js'
 import {Nfs3Error} from './status.js'
 
@@ -49,7 +49,7 @@ export function verifierTimes(verifier: Buffer): {atime: Timestamp; mtime: Times
 async function createExclusive(call: Nfs3Call, dir: Attr, name: string, verifier: Buffer): Promise<Attr> {
   const times = verifierTimes(verifier)
   try {
-    const created = await call.fs.create(dir.ino, name, {mode: EXCLUSIVE_FILE_MODE, ...ownerOf({}, call.caller), exclusive: true})
+    const created = await call.fs.create(dir.ino, name, {...newOwnership(call, dir, 'file', EXCLUSIVE_FILE_MODE, {}), exclusive: true})
     return await call.fs.setattr(created.ino, times)
   } catch (error) {
     if (!isFsError(error, 'EEXIST')) throw error
@@ -77,8 +77,7 @@ export const create: Nfs3Procedure<Create3Args> = {
     } else {
       const {attributes} = args
       const created = await call.fs.create(dir.ino, name, {
-        mode: attributes.mode ?? DEFAULT_FILE_MODE,
-        ...ownerOf(attributes, call.caller),
+        ...newOwnership(call, dir, 'file', attributes.mode ?? DEFAULT_FILE_MODE, attributes),
         exclusive: args.mode === GUARDED,
       })
       object = await applyRest(call, created, attributes)

@@ -1,3 +1,5 @@
+import {requireAccess} from '../../core/fs/permissions.js'
+import {ACCESS_EXECUTE} from '../../core/fs/types.js'
 import {readDirOpArgs, type DirOpArgs3} from './arguments.js'
 import {writePostOpAttr} from './attributes.js'
 import {NFS3ERR_NOTDIR} from './constants.js'
@@ -23,6 +25,7 @@ export const lookup: Nfs3Procedure<DirOpArgs3> = {
   async execute(args, call) {
     const dir = await call.resolve(args.dir)
     if (dir.type !== 'dir') throw new Nfs3Error(NFS3ERR_NOTDIR, 'LOOKUP in a non-directory')
+    requireAccess(dir, call.caller, ACCESS_EXECUTE, 'lookup')
     const object = isDotName(args.name)
       ? (args.name === '.' ? dir : await parentOf(call, dir))
       : await call.fs.lookup(dir.ino, validName(args.name))

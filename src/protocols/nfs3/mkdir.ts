@@ -3,7 +3,7 @@ import {readDirOpArgs, type DirOpArgs3} from './arguments.js'
 import {readSattr3} from './attributes.js'
 import {NFS3ERR_EXIST} from './constants.js'
 import {entryName} from './names.js'
-import {applyRest, newObjectResult, ownerOf, targetDirectory} from './new-object.js'
+import {applyRest, newObjectResult, newOwnership, targetDirectory} from './new-object.js'
 import type {Nfs3Procedure} from './procedure.js'
 
 /*
@@ -27,10 +27,7 @@ export const mkdir: Nfs3Procedure<Mkdir3Args> = {
   async execute(args, call) {
     const dir = await targetDirectory(call, args.dir)
     const {attributes} = args
-    const created = await call.fs.mkdir(dir.ino, entryName(args.name, NFS3ERR_EXIST), {
-      mode: attributes.mode ?? DEFAULT_DIR_MODE,
-      ...ownerOf(attributes, call.caller),
-    })
+    const created = await call.fs.mkdir(dir.ino, entryName(args.name, NFS3ERR_EXIST), newOwnership(call, dir, 'dir', attributes.mode ?? DEFAULT_DIR_MODE, attributes))
     return newObjectResult(call, args.dir, dir, await applyRest(call, created, attributes))
   },
   failure: (args, call) => call.failureWcc(args.dir),

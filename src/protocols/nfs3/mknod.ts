@@ -1,11 +1,12 @@
-import type {SetAttr} from '../../core/fs/types.js'
+import {requireNodeCreation} from '../../core/fs/permissions.js'
+import type {FileType, SetAttr} from '../../core/fs/types.js'
 import {readDirOpArgs, type DirOpArgs3} from './arguments.js'
 import {joinDevice, readSattr3} from './attributes.js'
 import {
   NF3BLK, NF3CHR, NF3DIR, NF3FIFO, NF3LNK, NF3REG, NF3SOCK, NFS3ERR_BADTYPE, NFS3ERR_EXIST,
 } from './constants.js'
 import {entryName} from './names.js'
-import {applyRest, newObjectResult, ownerOf, targetDirectory} from './new-object.js'
+import {applyRest, newObjectResult, newOwnership, targetDirectory} from './new-object.js'
 import type {Nfs3Procedure} from './procedure.js'
 import {Nfs3Error} from './status.js'
 
@@ -31,12 +32,12 @@ export type Mknod3Args = DirOpArgs3 & {type: number; attributes: SetAttr; rdev: 
 
 const ftypes: ReadonlySet<number> = new Set([NF3REG, NF3DIR, NF3BLK, NF3CHR, NF3LNK, NF3SOCK, NF3FIFO])
 
-/** The st_mode type bits (S_IFCHR, S_IFBLK, S_IFSOCK, S_IFIFO) of the types MKNOD makes. */
-const typeBits = new Map<number, number>([
-  [NF3CHR, 0o020000],
-  [NF3BLK, 0o060000],
-  [NF3SOCK, 0o140000],
-  [NF3FIFO, 0o010000],
+/** The types MKNOD makes, with their st_mode type bits (S_IFCHR, S_IFBLK, S_IFSOCK, S_IFIFO). */
+const nodeTypes = new Map<number, {type: FileType; bits: number}>([
+  [NF3CHR, {type: 'chardev', bits: 0o020000}],
+  [NF3BLK, {type: 'blockdev', bits: 0o060000}],
+  [NF3SOCK, {type: 'socket', bits: 0o140000}],
+  [NF3FIFO, {type: 'fifo', bits: 0o010000}],
 ])
 
 const DEFAULT_NODE_MODE = 0o644
@@ -56,12 +57,12 @@ export const mknod: Nfs3Procedure<Mknod3Args> = {
   },
   async execute(args, call) {
     const dir = await targetDirectory(call, args.dir)
-    const bits = typeBits.get(args.type)
-    if (bits === undefined) throw new Nfs3Error(NFS3ERR_BADTYPE, `MKNOD cannot make ftype3 ${args.type}`)
+    const node = nodeTypes.get(args.type)
+    if (node === undefined) throw new Nfs3Error(NFS3ERR_BADTYPE, `MKNOD cannot make ftype3 ${args.type}`)
+    requireNodeCreation(node.type, call.caller, 'mknod')
     const {attributes} = args
     const created = await call.fs.mknod(dir.ino, entryName(args.name, NFS3ERR_EXIST), {
-      mode: bits | (attributes.mode ?? DEFAULT_NODE_MODE),
-      ...ownerOf(attributes, call.caller),
+      ...newOwnership(call, dir, node.type, node.bits | (attributes.mode ?? DEFAULT_NODE_MODE), attributes),
       rdev: args.rdev,
     })
     return newObjectResult(call, args.dir, dir, await applyRest(call, created, attributes))

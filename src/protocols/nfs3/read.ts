@@ -1,3 +1,4 @@
+import {requireDataAccess} from '../../core/fs/permissions.js'
 import {readFileHandle} from './arguments.js'
 import {writePostOpAttr} from './attributes.js'
 import {NFS3ERR_INVAL, NFS3ERR_ISDIR} from './constants.js'
@@ -29,6 +30,7 @@ export const read: Nfs3Procedure<Read3Args> = {
     const attr = await call.resolve(args.file)
     if (attr.type === 'dir') throw new Nfs3Error(NFS3ERR_ISDIR, 'READ of a directory')
     if (attr.type !== 'file') throw new Nfs3Error(NFS3ERR_INVAL, `READ of a ${attr.type}`)
+    requireDataAccess(attr, call.caller, 'read', 'read')
     const {data, eof} = args.offset >= BigInt(attr.size)
       ? {data: Buffer.alloc(0), eof: true}
       : await call.fs.read(attr.ino, Number(args.offset), Math.min(args.count, MAX_TRANSFER))

@@ -1,3 +1,5 @@
+import {requireAccess} from '../../core/fs/permissions.js'
+import {ACCESS_READ} from '../../core/fs/types.js'
 import {readFileHandle} from './arguments.js'
 import {writePostOpAttr} from './attributes.js'
 import {NFS3_COOKIEVERFSIZE, NFS3ERR_NOTDIR} from './constants.js'
@@ -44,6 +46,7 @@ export const readdir: Nfs3Procedure<Readdir3Args> = {
   async execute(args, call) {
     const dir = await call.resolve(args.dir)
     if (dir.type !== 'dir') throw new Nfs3Error(NFS3ERR_NOTDIR, 'READDIR of a non-directory')
+    requireAccess(dir, call.caller, ACCESS_READ, 'readdir')
     // The whole READDIR3res must fit in `count` bytes, XDR overhead included (RFC 1813 §3.3.16).
     let left = args.count - READDIR_FIXED_SIZE
     const listing = await listDirectory(call, dir, {

@@ -1,3 +1,5 @@
+import {requireAccess} from '../../core/fs/permissions.js'
+import {ACCESS_READ} from '../../core/fs/types.js'
 import {readFileHandle} from './arguments.js'
 import {writePostOpAttr} from './attributes.js'
 import {NFS3_COOKIEVERFSIZE, NFS3ERR_NOTDIR} from './constants.js'
@@ -48,6 +50,7 @@ export const readdirplus: Nfs3Procedure<Readdirplus3Args> = {
   async execute(args, call) {
     const dir = await call.resolve(args.dir)
     if (dir.type !== 'dir') throw new Nfs3Error(NFS3ERR_NOTDIR, 'READDIRPLUS of a non-directory')
+    requireAccess(dir, call.caller, ACCESS_READ, 'readdir')
     // maxcount bounds the whole reply; dircount the entries without their attributes and handles
     // (RFC 1813 §3.3.17). The first entry is always allowed against dircount, never against maxcount.
     let maxLeft = args.maxcount - READDIR_FIXED_SIZE

@@ -2,6 +2,7 @@ import {readDirOpArgs, type DirOpArgs3} from './arguments.js'
 import {writeWccData} from './attributes.js'
 import type {Encoder} from './call.js'
 import {NFS3ERR_INVAL} from './constants.js'
+import {checkRename} from './entry-checks.js'
 import {entryName} from './names.js'
 import {targetDirectory} from './new-object.js'
 import type {Nfs3Procedure} from './procedure.js'
@@ -28,7 +29,10 @@ export const rename: Nfs3Procedure<Rename3Args> = {
   async execute(args, call) {
     const fromDir = await targetDirectory(call, args.from.dir)
     const toDir = await targetDirectory(call, args.to.dir)
-    await call.fs.rename(fromDir.ino, entryName(args.from.name, NFS3ERR_INVAL), toDir.ino, entryName(args.to.name, NFS3ERR_INVAL))
+    const fromName = entryName(args.from.name, NFS3ERR_INVAL)
+    const toName = entryName(args.to.name, NFS3ERR_INVAL)
+    await checkRename(call, fromDir, fromName, toDir, toName)
+    await call.fs.rename(fromDir.ino, fromName, toDir.ino, toName)
     const fromAfter = await call.currentAttributes(args.from.dir)
     const toAfter = await call.currentAttributes(args.to.dir)
     return (writer) => {

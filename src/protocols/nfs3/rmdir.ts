@@ -1,6 +1,7 @@
 import {readDirOpArgs, type DirOpArgs3} from './arguments.js'
 import {writeWccData} from './attributes.js'
 import {NFS3ERR_INVAL} from './constants.js'
+import {checkRemoval} from './entry-checks.js'
 import {entryName} from './names.js'
 import {targetDirectory} from './new-object.js'
 import type {Nfs3Procedure} from './procedure.js'
@@ -21,7 +22,9 @@ export const rmdir: Nfs3Procedure<DirOpArgs3> = {
   decode: readDirOpArgs,
   async execute(args, call) {
     const dir = await targetDirectory(call, args.dir)
-    await call.fs.rmdir(dir.ino, entryName(args.name, NFS3ERR_INVAL))
+    const name = entryName(args.name, NFS3ERR_INVAL)
+    await checkRemoval(call, dir, name)
+    await call.fs.rmdir(dir.ino, name)
     const after = await call.currentAttributes(args.dir)
     return (writer) => writeWccData(writer, dir, after, call.fsid)
   },

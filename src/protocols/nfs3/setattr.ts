@@ -1,3 +1,4 @@
+import {permittedChanges} from '../../core/fs/permissions.js'
 import type {SetAttr, Timestamp} from '../../core/fs/types.js'
 import {readFileHandle} from './arguments.js'
 import {isEmptySetAttr, readNfstime3, readSattr3, writeWccData} from './attributes.js'
@@ -39,7 +40,7 @@ export const setattr: Nfs3Procedure<Setattr3Args> = {
     if (args.guard && (args.guard.sec !== before.ctime.sec || args.guard.nsec !== before.ctime.nsec)) {
       throw new Nfs3Error(NFS3ERR_NOT_SYNC, 'ctime guard does not match')
     }
-    const after = isEmptySetAttr(args.changes) ? before : await call.fs.setattr(before.ino, args.changes)
+    const after = isEmptySetAttr(args.changes) ? before : await call.fs.setattr(before.ino, permittedChanges(before, call.caller, args.changes, 'setattr'))
     return (writer) => writeWccData(writer, before, after, call.fsid)
   },
   failure: (args, call) => call.failureWcc(args.object),

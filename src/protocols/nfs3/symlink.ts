@@ -3,7 +3,7 @@ import {readDirOpArgs, readPath, type DirOpArgs3} from './arguments.js'
 import {readSattr3} from './attributes.js'
 import {NFS3ERR_EXIST} from './constants.js'
 import {entryName} from './names.js'
-import {applyRest, newObjectResult, ownerOf, targetDirectory} from './new-object.js'
+import {applyRest, newObjectResult, newOwnership, targetDirectory} from './new-object.js'
 import type {Nfs3Procedure} from './procedure.js'
 
 /*
@@ -25,7 +25,8 @@ export const symlink: Nfs3Procedure<Symlink3Args> = {
   decode: (reader) => ({...readDirOpArgs(reader), attributes: readSattr3(reader), target: readPath(reader)}),
   async execute(args, call) {
     const dir = await targetDirectory(call, args.dir)
-    const created = await call.fs.symlink(dir.ino, entryName(args.name, NFS3ERR_EXIST), args.target, ownerOf(args.attributes, call.caller))
+    const {uid, gid} = newOwnership(call, dir, 'symlink', 0o777, args.attributes)
+    const created = await call.fs.symlink(dir.ino, entryName(args.name, NFS3ERR_EXIST), args.target, {uid, gid})
     // A symlink's permission bits mean nothing on Linux; only its times are worth applying.
     return newObjectResult(call, args.dir, dir, await applyRest(call, created, {atime: args.attributes.atime, mtime: args.attributes.mtime}))
   },

@@ -1,3 +1,4 @@
+import {requireDataAccess} from '../../core/fs/permissions.js'
 import {readFileHandle} from './arguments.js'
 import {writeWccData} from './attributes.js'
 import {DATA_SYNC, FILE_SYNC, NFS3ERR_FBIG, NFS3ERR_INVAL, NFS3ERR_ISDIR, UNSTABLE} from './constants.js'
@@ -40,6 +41,7 @@ export const write: Nfs3Procedure<Write3Args> = {
     const before = await call.resolve(args.file)
     if (before.type === 'dir') throw new Nfs3Error(NFS3ERR_ISDIR, 'WRITE to a directory')
     if (before.type !== 'file') throw new Nfs3Error(NFS3ERR_INVAL, `WRITE to a ${before.type}`)
+    requireDataAccess(before, call.caller, 'write', 'write')
     if (args.count > args.data.length) throw new Nfs3Error(NFS3ERR_INVAL, `count ${args.count} exceeds the ${args.data.length} bytes sent`)
     if (args.offset + BigInt(args.count) > BigInt(MAX_FILE_SIZE)) throw new Nfs3Error(NFS3ERR_FBIG, 'write beyond the largest object size')
     // Durability per design.md: UNSTABLE lands in staging; DATA_SYNC and FILE_SYNC reply once in the bucket.
