@@ -4,8 +4,12 @@ import {isIP} from 'node:net'
 
 import type {LogFields, Logger} from '../core/logger.js'
 import {storeUrl} from '../core/store/open-store.js'
+import {MOUNT_PROGRAM, MOUNT_V3} from '../protocols/mount3/constants.js'
+import {NFS_PROGRAM, NFS_V3} from '../protocols/nfs3/constants.js'
 import {createNfsServer} from '../protocols/nfs3/server.js'
+import {Portmapper} from '../protocols/portmap/server.js'
 import {allowList} from '../protocols/rpc/allow-list.js'
+import {ANONYMOUS_ID, SQUASH_MODES, type Squash} from '../protocols/rpc/squash.js'
 import {BaseCommand} from './base-command.js'
 
 const DEFAULT_NFS_ADDRESS = '127.0.0.1:2049'
@@ -14,6 +18,9 @@ export interface ListenAddress {
   host: string
   port: number
 }
+
+/** The largest uid or gid AUTH_SYS carries. */
+const MAX_ID = 2 ** 32 - 1
 
 /** `127.0.0.1:2049`, `[::1]:2049`, `0.0.0.0:2049`. */
 export function parseListenAddress(value: string): ListenAddress {
@@ -30,6 +37,11 @@ function isLoopback(host: string): boolean {
   return host === '::1' || host.startsWith('127.')
 }
 
+/** `[::1]` for IPv6, as it goes into a mount line or a log. */
+function shownHost(address: string): string {
+  return address.includes(':') ? `[${address}]` : address
+}
+
 /** The fsid of NFS handles and attributes: the same store gives the same fsid on every start. */
 export function fsidOf(url: string): bigint {
   return createHash('sha256').update(url).digest().readBigUInt64BE(0)
@@ -39,15 +51,19 @@ export default class Serve extends BaseCommand {
   static override hidden = false
   static override summary = 'Serve a store over NFSv3 until SIGINT or SIGTERM.'
   static override description = `NFSv3 and MOUNT v3 share one TCP port, so a client needs no rpcbind: \
-mount -t nfs -o vers=3,proto=tcp,port=PORT,mountport=PORT,nolock HOST:/ /mnt. The whole store is exported \
-as / (sub-directories can be mounted too). With no protocol flag, NFS listens on ${DEFAULT_NFS_ADDRESS}; \
-without STORE the embedded default store is served. On SIGINT/SIGTERM the server stops accepting, finishes \
-the calls in flight, uploads everything staged and exits 0.`
+mount -t nfs -o vers=3,proto=tcp,port=PORT,mountport=PORT,nolock HOST:/ /mnt. For clients that cannot name \
+ports (Windows, appliances, a plain mount HOST:/ /mnt), --portmap runs a portmapper pointing at that port. \
+The whole store is exported as / (sub-directories can be mounted too). With no protocol flag, NFS listens on \
+${DEFAULT_NFS_ADDRESS}; without STORE the embedded default store is served. Permissions are checked against \
+the caller's AUTH_SYS ids (after --squash) for every client. On SIGINT/SIGTERM the server stops accepting, \
+finishes the calls in flight, uploads everything staged and exits 0; it exits 1 when it cannot start.`
 
   static override examples = [
     {description: 'Serve the embedded default store on 127.0.0.1:2049.', command: '<%= config.bin %> <%= command.id %>'},
     {description: 'Serve a bucket to one subnet.', command: '<%= config.bin %> <%= command.id %> s3://backups --nfs 0.0.0.0:2049 --allow 10.1.0.0/16'},
     {description: 'Mount it (Linux).', command: 'mount -t nfs -o vers=3,proto=tcp,port=2049,mountport=2049,nolock 127.0.0.1:/ /mnt/backups'},
+    {description: 'Also answer portmapper queries (port 111 needs root), so clients need no port options; map root to nobody.', command: '<%= config.bin %> <%= command.id %> s3://backups --nfs 0.0.0.0:2049 --portmap 0.0.0.0:111 --allow 10.1.0.0/16 --squash root'},
+    {description: 'Mount it through the portmapper (Linux).', command: 'mount -t nfs -o vers=3,nolock SERVER:/ /mnt/backups'},
   ]
 
   static override args = {
@@ -57,7 +73,15 @@ the calls in flight, uploads everything staged and exits 0.`
   static override flags = {
     nfs: Flags.string({summary: `NFSv3 + MOUNT v3 listen address (default ${DEFAULT_NFS_ADDRESS}).`, helpValue: 'ADDR:PORT'}),
     'read-only': Flags.boolean({summary: 'Refuse every change (NFS3ERR_ROFS).'}),
+    portmap: Flags.string({summary: 'Also run a portmapper (TCP and UDP) that points at the NFS port. Off by default; port 111 needs root.', helpValue: 'ADDR:PORT'}),
     allow: Flags.string({summary: 'Accept clients only from this address or CIDR (repeatable). Default: everyone who can reach the address.', multiple: true, helpValue: 'CIDR'}),
+    squash: Flags.option({
+      options: SQUASH_MODES,
+      default: 'none' as const,
+      summary: 'Map root (uid and gid 0), or every caller, to --anon-uid/--anon-gid; none trusts the ids clients send.',
+    })(),
+    'anon-uid': Flags.integer({summary: 'The uid squashed and AUTH_NONE callers act as.', default: ANONYMOUS_ID, min: 0, max: MAX_ID}),
+    'anon-gid': Flags.integer({summary: 'The gid squashed and AUTH_NONE callers act as.', default: ANONYMOUS_ID, min: 0, max: MAX_ID}),
     'log-level': Flags.option({options: ['info', 'debug'] as const, default: 'info', summary: 'debug logs every call with its xid.'})(),
   }
 
@@ -67,24 +91,47 @@ the calls in flight, uploads everything staged and exits 0.`
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Serve)
     const listen = parseListenAddress(flags.nfs ?? DEFAULT_NFS_ADDRESS)
+    const portmapListen = flags.portmap === undefined ? undefined : parseListenAddress(flags.portmap)
     const allow = flags.allow ?? []
-    allowList(allow) // refuses a malformed CIDR before anything is opened
+    const allowed = allow.length > 0 ? allowList(allow) : undefined // refuses a malformed CIDR before anything is opened
+    const squash: Squash = {mode: flags.squash, anonUid: flags['anon-uid'], anonGid: flags['anon-gid']}
     const logger = this.logger(flags['log-level'] === 'debug')
-    if (!isLoopback(listen.host) && allow.length === 0) {
-      logger.warn(`listening on ${listen.host}, which is not loopback, without --allow: every host that can reach it may mount the store`)
+    for (const host of [listen.host, ...(portmapListen ? [portmapListen.host] : [])]) {
+      if (!isLoopback(host) && allow.length === 0) {
+        logger.warn(`listening on ${host}, which is not loopback, without --allow: every host that can reach it may mount the store`)
+      }
     }
 
     // The Fs (and the store) are closed by BaseCommand when run() returns; closing uploads what is staged.
     const {fs, located} = await this.openFs(args.store, flags, {readOnly: flags['read-only'], logger})
-    const server = createNfsServer({fs, fsid: fsidOf(storeUrl(located.store)), readOnly: flags['read-only'], allow, logger})
-    const bound = await server.listen(listen.port, listen.host)
-    const shown = bound.address.includes(':') ? `[${bound.address}]` : bound.address
-    logger.info(`serving ${located.store} over NFSv3 on ${shown}:${bound.port}${flags['read-only'] ? ' (read-only)' : ''}`)
-    logger.info(`mount -t nfs -o vers=3,proto=tcp,port=${bound.port},mountport=${bound.port},nolock ${shown}:/ MOUNTPOINT`)
+    const server = createNfsServer({fs, fsid: fsidOf(storeUrl(located.store)), readOnly: flags['read-only'], allow, squash, logger})
+    let portmapper: Portmapper | undefined
+    try {
+      const bound = await server.listen(listen.port, listen.host)
+      const host = shownHost(bound.address)
+      const notes = [
+        ...(flags['read-only'] ? ['read-only'] : []),
+        ...(squash.mode === 'none' ? [] : [`${squash.mode} squashed to ${squash.anonUid}:${squash.anonGid}`]),
+      ]
+      logger.info(`serving ${located.store} over NFSv3 on ${host}:${bound.port}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`)
+      logger.info(`mount -t nfs -o vers=3,proto=tcp,port=${bound.port},mountport=${bound.port},nolock ${host}:/ MOUNTPOINT`)
+      if (portmapListen) {
+        portmapper = new Portmapper({
+          services: [{prog: NFS_PROGRAM, vers: NFS_V3, port: bound.port}, {prog: MOUNT_PROGRAM, vers: MOUNT_V3, port: bound.port}],
+          allow: allowed,
+          logger,
+        })
+        const mapped = await listenOrExplain(portmapper, portmapListen)
+        logger.info(`portmapper on ${shownHost(mapped.address)}:${mapped.port} (TCP and UDP) points at port ${bound.port}`)
+        logger.info(`mount -t nfs -o vers=3,nolock ${host}:/ MOUNTPOINT`)
+      }
 
-    const signal = await stopSignal()
-    logger.info(`${signal}: finishing calls in flight, uploading staged data`)
-    await server.close()
+      const signal = await stopSignal()
+      logger.info(`${signal}: finishing calls in flight, uploading staged data`)
+    } finally {
+      await portmapper?.close()
+      await server.close()
+    }
     await fs.flushAll()
     logger.info('stopped cleanly')
   }
@@ -103,6 +150,18 @@ the calls in flight, uploads everything staged and exits 0.`
       warn: (message, fields) => line('warn', message, fields),
       error: (message, fields) => line('error', message, fields),
     }
+  }
+}
+
+/** Binds the portmapper; a refused bind names the likely cause (port 111 needs root, or rpcbind has it). */
+async function listenOrExplain(portmapper: Portmapper, at: ListenAddress): Promise<{address: string; port: number}> {
+  try {
+    return await portmapper.listen(at.port, at.host)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'EACCES') throw new Error(`cannot listen on ${shownHost(at.host)}:${at.port} for --portmap: ports below 1024 need root`, {cause: error})
+    if (code === 'EADDRINUSE') throw new Error(`cannot listen on ${shownHost(at.host)}:${at.port} for --portmap: the port is in use (is rpcbind running?)`, {cause: error})
+    throw error
   }
 }
 

@@ -3,7 +3,9 @@ import {fileURLToPath} from 'node:url'
 
 /**
  * Runs `zerofs serve` in its own process, from the TypeScript sources (no build needed), on a free
- * loopback port, and learns the port from its startup line.
+ * loopback port, and learns the port from its startup line. With `isolatedNetwork` it runs in a
+ * network namespace of its own (root only), whose loopback has every port free: the place to test
+ * well-known ports such as the portmapper's 111 without touching the host's.
  */
 
 const repo = fileURLToPath(new URL('../..', import.meta.url))
@@ -15,12 +17,24 @@ export interface ServeProcess {
   log(): string
   /** Sends a signal and resolves with how the process ended. */
   stop(signal?: NodeJS.Signals): Promise<{code: number | null; signal: NodeJS.Signals | null}>
+  /** `command args` as run in the server's network (through nsenter when it has a namespace of its own). */
+  inNetwork(command: string, args: readonly string[]): [string, string[]]
+}
+
+export interface StartServeOptions {
+  env?: NodeJS.ProcessEnv
+  isolatedNetwork?: boolean
 }
 
 /** `args` without `--nfs` listen on a free 127.0.0.1 port. */
-export async function startServe(args: string[], options: {env?: NodeJS.ProcessEnv} = {}): Promise<ServeProcess> {
+export async function startServe(args: string[], options: StartServeOptions = {}): Promise<ServeProcess> {
   const listen = args.includes('--nfs') ? [] : ['--nfs', '127.0.0.1:0']
-  const child = spawn(process.execPath, ['--import', 'tsx', `${repo}test/helpers/nfs-serve-main.ts`, ...args, ...listen], {
+  const serve = [process.execPath, '--import', 'tsx', `${repo}test/helpers/nfs-serve-main.ts`, ...args, ...listen]
+  // unshare execs the shell in the new namespace, which brings its loopback up and execs node: one pid throughout.
+  const [command, ...commandArgs] = options.isolatedNetwork
+    ? ['unshare', '--net', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', ...serve]
+    : serve
+  const child = spawn(command, commandArgs, {
     cwd: repo,
     env: {...process.env, ...options.env},
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -33,7 +47,8 @@ export async function startServe(args: string[], options: {env?: NodeJS.ProcessE
     child.stderr!.on('data', (chunk: Buffer) => {
       log += chunk.toString('utf8')
       const match = /over NFSv3 on 127\.0\.0\.1:(\d+)/.exec(log)
-      if (match) resolve(Number(match[1]))
+      // With --portmap, ready once the portmapper listens too (it starts after NFS).
+      if (match && (!args.includes('--portmap') || log.includes('portmapper on '))) resolve(Number(match[1]))
     })
     void exited.then(({code, signal}) => reject(new Error(`zerofs serve exited (${code ?? signal}) before listening:\n${log}`)))
   })
@@ -44,6 +59,9 @@ export async function startServe(args: string[], options: {env?: NodeJS.ProcessE
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal)
       return exited
+    },
+    inNetwork(tool, toolArgs) {
+      return options.isolatedNetwork ? ['nsenter', ['--target', String(child.pid), '--net', tool, ...toolArgs]] : [tool, [...toolArgs]]
     },
   }
 }

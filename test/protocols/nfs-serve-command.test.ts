@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
-import {mkdtemp, readFile, rm} from 'node:fs/promises'
+import {mkdir, mkdtemp, readFile, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import {fsidOf, parseListenAddress} from '../../src/commands/serve.js'
 import {startServe} from '../helpers/nfs-serve.js'
-import {NfsTestClient} from '../helpers/nfs-wire.js'
+import {NfsTestClient, writeSattr3} from '../helpers/nfs-wire.js'
 
 describe('zerofs serve', {timeout: 3 * 60_000}, () => {
   let scratch: string
@@ -58,8 +58,49 @@ describe('zerofs serve', {timeout: 3 * 60_000}, () => {
     }
   })
 
-  it('fails with exit 1 and one line on a malformed --allow or --nfs', async () => {
+  it('--squash root --anon-uid/--anon-gid: root acts as the anonymous ids', async () => {
+    const store = join(scratch, 'squash-store')
+    await mkdir(store)
+    const storeArgs = [store, '--cache-dir', join(scratch, 'squash-cache')]
+    // The store root is the serving user's, 0755: open it up first, unsquashed, as that user.
+    const plain = await startServe(storeArgs, {env})
+    const owner = await NfsTestClient.connect(plain.port, {uid: process.getuid!(), gid: process.getgid!()})
+    const top = await owner.mountRoot()
+    assert.equal((await owner.call(2, (w) => {
+      w.opaque(top)
+      writeSattr3(w, {mode: 0o777})
+      w.bool(false)
+    })).status, 0)
+    await owner.close()
+    assert.equal((await plain.stop()).code, 0)
+
+    const serve = await startServe([...storeArgs, '--squash', 'root', '--anon-uid', '4000', '--anon-gid', '4001'], {env})
+    try {
+      assert.match(serve.log(), /\(root squashed to 4000:4001\)/)
+      const client = await NfsTestClient.connect(serve.port, {uid: 0, gid: 0})
+      const root = await client.mountRoot()
+      const created = await client.create(root, 'by-root.txt', {mode: 0, attributes: {mode: 0o644}})
+      assert.equal(created.status, 0)
+      assert.deepEqual([created.attr?.uid, created.attr?.gid], [4000, 4001])
+      await client.close()
+    } finally {
+      await serve.stop()
+    }
+  })
+
+  it('fails with exit 1 and one line on a malformed --allow, --nfs, --portmap or --squash, or a --portmap port in use', async () => {
     await assert.rejects(startServe(['--allow', '10.0.0.0/99'], {env}), /exited \(1\)[\s\S]*not an address or CIDR: 10\.0\.0\.0\/99/)
     await assert.rejects(startServe(['--nfs', 'nowhere'], {env}), /exited \(1\)[\s\S]*ADDRESS:PORT/)
+    await assert.rejects(startServe(['--portmap', '111'], {env}), /exited \(1\)[\s\S]*ADDRESS:PORT/)
+    await assert.rejects(startServe(['--squash', 'some'], {env}), /exited \(1\)[\s\S]*Expected --squash=some to be one of: none, root, all/)
+    await assert.rejects(startServe(['--anon-uid', '-1'], {env}), /exited \(1\)/)
+    const first = await startServe([], {env})
+    try {
+      // The first server's NFS port is taken, so a portmapper cannot have it.
+      const second = startServe(['--cache-dir', join(scratch, 'second-cache'), '--portmap', `127.0.0.1:${first.port}`], {env})
+      await assert.rejects(second, new RegExp(`exited \\(1\\)[\\s\\S]*cannot listen on 127\\.0\\.0\\.1:${first.port} for --portmap: the port is in use`))
+    } finally {
+      await first.stop()
+    }
   })
 })
