@@ -125,6 +125,27 @@ describe('NFSv3 procedures over a real core (FileStore)', () => {
     assert.equal(guarded.status, OK)
   })
 
+  it('SETATTR of a directory mtime (cp -a, tar x): it stands until the entries change again', async () => {
+    const dir = await newDir('dated')
+    await newFile('inside', 'x', dir)
+    const then = {sec: 1_600_000_000, nsec: 0}
+    const set = await client.call(2, (w) => {
+      w.opaque(dir)
+      writeSattr3(w, {mtime: then})
+      w.bool(false)
+    })
+    assert.equal(set.status, OK)
+    assert.deepEqual((await client.getattr(dir)).attr?.mtime, then)
+    assert.equal((await client.call(2, (w) => {
+      w.opaque(dir)
+      writeSattr3(w, {mode: 0o750})
+      w.bool(false)
+    })).status, OK)
+    assert.deepEqual((await client.getattr(dir)).attr?.mtime, then, 'a chmod keeps it')
+    await newFile('later', 'y', dir)
+    assert.ok((await client.getattr(dir)).attr!.mtime.sec > then.sec, 'a new entry moves it on')
+  })
+
   it('LOOKUP: finds names, . and ..; NOENT with the directory attributes; NOTDIR in a file', async () => {
     const dir = await newDir('look')
     await newFile('inside', 'x', dir)
