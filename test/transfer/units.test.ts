@@ -14,6 +14,7 @@ import {compileGlob, GlobSyntaxError} from '../../src/core/transfer/glob.js'
 import {walkLocalTree} from '../../src/core/transfer/local-tree.js'
 import {mergeByKey} from '../../src/core/transfer/merge.js'
 import {PathFilter} from '../../src/core/transfer/path-filter.js'
+import {readAhead} from '../../src/core/transfer/read-ahead.js'
 import {RateLimiter, type Clock} from '../../src/core/transfer/rate-limiter.js'
 
 /** The transfer engines' pure parts: globs and filters, sizes and rates, the rate limiter, key-order walks and merges, digests. */
@@ -152,6 +153,41 @@ describe('walks in key order', () => {
     await assert.rejects(async () => {
       for await (const _pair of mergeByKey(walk(['b', 'a']), walk([]))) void _pair
     }, /out of key order/)
+  })
+})
+
+describe('reading ahead', () => {
+  it('keeps order, stops the source when the consumer stops, and passes a failure on', async () => {
+    let produced = 0
+    let closed = false
+    const source = async function* () {
+      try {
+        for (let item = 0; item < 100; item++) {
+          produced++
+          yield item
+        }
+      } finally {
+        closed = true
+      }
+    }
+    const taken: number[] = []
+    for await (const item of readAhead(source(), 10)) {
+      taken.push(item)
+      if (item === 4) break
+    }
+    assert.deepEqual(taken, [0, 1, 2, 3, 4])
+    assert.ok(produced <= 16, `read ${produced} items ahead of a consumer that took 5`)
+    assert.ok(closed)
+
+    const failing = async function* () {
+      yield 1
+      throw new Error('listing failed')
+    }
+    const seen: number[] = []
+    await assert.rejects(async () => {
+      for await (const item of readAhead(failing(), 10)) seen.push(item)
+    }, /listing failed/)
+    assert.deepEqual(seen, [1])
   })
 })
 

@@ -1,5 +1,9 @@
 import {compareKeys} from '../store/key-order.js'
 import {TransferError} from './errors.js'
+import {readAhead} from './read-ahead.js'
+
+/** Entries each side may be ahead of the merge: about one listing page. */
+const READ_AHEAD = 1000
 
 /** One key of two merged walks: present on the left (source), on the right (destination), or both. */
 export interface Paired<L, R> {
@@ -18,8 +22,10 @@ export async function* mergeByKey<L extends {key: string}, R extends {key: strin
   right: AsyncIterable<R>,
   names: {left: string; right: string} = {left: 'the source', right: 'the destination'},
 ): AsyncGenerator<Paired<L, R>> {
-  const leftWalk = ordered(left, names.left)
-  const rightWalk = ordered(right, names.right)
+  // Each side runs ahead of the merge, so that one side's listing pages or lstat calls overlap
+  // with the other's instead of taking turns.
+  const leftWalk = ordered(readAhead(left, READ_AHEAD), names.left)
+  const rightWalk = ordered(readAhead(right, READ_AHEAD), names.right)
   try {
     let l = await leftWalk.next()
     let r = await rightWalk.next()
