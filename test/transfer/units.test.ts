@@ -7,6 +7,7 @@ import {Readable} from 'node:stream'
 import {describe, it} from 'node:test'
 
 import {compareKeys} from '../../src/core/store/key-order.js'
+import {ByteBudget} from '../../src/core/transfer/byte-budget.js'
 import {parseByteRate, parseByteSize} from '../../src/core/transfer/byte-size.js'
 import {contentReference, digestStream, expectedDigest} from '../../src/core/transfer/content.js'
 import {compareDescriptions, describeObject, sameMtime} from '../../src/core/transfer/description.js'
@@ -153,6 +154,33 @@ describe('walks in key order', () => {
     await assert.rejects(async () => {
       for await (const _pair of mergeByKey(walk(['b', 'a']), walk([]))) void _pair
     }, /out of key order/)
+  })
+})
+
+describe('the memory budget', () => {
+  it('holds takers back until enough is given back, in order, and lets an oversized taker in alone', async () => {
+    const budget = new ByteBudget(100)
+    const order: string[] = []
+    const first = await budget.reserve(60)
+    const waiting = [
+      budget.reserve(50).then((release) => {
+        order.push('50')
+        return release
+      }),
+      budget.reserve(500).then((release) => {
+        order.push('500')
+        return release
+      }),
+    ]
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.deepEqual(order, [])
+    first()
+    const releaseFifty = await waiting[0]
+    assert.deepEqual(order, ['50'])
+    releaseFifty()
+    ;(await waiting[1])()
+    assert.deepEqual(order, ['50', '500'])
+    ;(await budget.reserve(100))()
   })
 })
 

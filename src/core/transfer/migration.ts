@@ -9,6 +9,7 @@ import {silentLogger} from '../logger.js'
 import {isStoreError} from '../store/errors.js'
 import type {ObjectStore} from '../store/object-store.js'
 import {DEFAULT_PART_SIZE} from '../store/part-size.js'
+import {ByteBudget} from './byte-budget.js'
 import {checkEndpoint, endpointLabel, maxKeyBytes, restorePairDescription, uploadPairDescription, type Endpoint} from './endpoint.js'
 import {errnoOf, TransferError} from './errors.js'
 import {InflightUploads} from './inflight-uploads.js'
@@ -27,6 +28,12 @@ import type {WalkProblem} from './tree-entry.js'
 import {planUpload, type UploadDetail} from './upload-plan.js'
 import {UploadWorker} from './upload-worker.js'
 import {WorkList, type WorkItem} from './work-list.js'
+
+/**
+ * File bytes all jobs together may hold (whole small files, parts of multipart uploads): with the
+ * rest of the process this keeps a run well under 300 MB however large its files and its tree.
+ */
+const MEMORY_BUDGET = 128 * 1024 * 1024
 
 /** A failed request is tried once more after this pause (the SDK has already retried throttling and 5xx). */
 const RETRY_PAUSE_MS = 1000
@@ -76,6 +83,7 @@ export class Migration {
       progress: this.progress,
       counts: {scanned: emptyCounts(), copied: emptyCounts(), updated: 0, unchanged: 0, deleted: 0, failed: 0},
       limiter: options.bytesPerSecond === undefined ? undefined : new RateLimiter(options.bytesPerSecond),
+      memory: new ByteBudget(MEMORY_BUDGET),
       signal,
       logger: options.logger ?? silentLogger,
     }

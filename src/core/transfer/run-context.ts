@@ -1,4 +1,5 @@
 import type {Logger} from '../logger.js'
+import type {ByteBudget} from './byte-budget.js'
 import {isStoreError} from '../store/errors.js'
 import {describeError, EntryFailure} from './errors.js'
 import type {Journal} from './journal.js'
@@ -18,6 +19,8 @@ export interface RunContext {
   progress: MigrateProgress
   counts: RunCounts
   limiter?: RateLimiter
+  /** Bounds the file bytes all jobs together hold in memory. */
+  memory: ByteBudget
   signal: AbortSignal
   logger: Logger
 }

@@ -17,6 +17,9 @@ import type {LocalEntry, LocalStats} from './tree-entry.js'
 import type {UploadDetail} from './upload-plan.js'
 import type {WorkItem} from './work-list.js'
 
+/** Parts of one multipart upload in flight (each buffered in memory). */
+const PARTS_IN_FLIGHT = 4
+
 /**
  * Carries out the `put` and `check` items of an upload plan: files (single PUT with Content-MD5,
  * or multipart above the part size, SHA-256 in the metadata either way), symlinks as objects
@@ -106,15 +109,20 @@ export class UploadWorker {
       stats = localStats(await handle.stat({bigint: true}))
       if (stats.type !== 'file') throw new EntryFailure(`it became a ${stats.type} during the run`)
       if (stats.size <= this.context.partSize) {
-        const content = await handle.readFile()
-        if (content.length !== stats.size || !sameState(stats, localStats(await handle.stat({bigint: true})))) return undefined
-        await this.context.limiter?.take(content.length)
-        const result = await this.store.put(entry.key, content, {
-          metadata: formatAttributes(localAttributes(stats)),
-          signal: this.context.signal,
-          onProgress: bytes.onProgress,
-        })
-        return {stats, result}
+        const release = await this.context.memory.reserve(stats.size)
+        try {
+          const content = await handle.readFile()
+          if (content.length !== stats.size || !sameState(stats, localStats(await handle.stat({bigint: true})))) return undefined
+          await this.context.limiter?.take(content.length)
+          const result = await this.store.put(entry.key, content, {
+            metadata: formatAttributes(localAttributes(stats)),
+            signal: this.context.signal,
+            onProgress: bytes.onProgress,
+          })
+          return {stats, result}
+        } finally {
+          release()
+        }
       }
     } finally {
       await handle.close()
@@ -136,14 +144,23 @@ export class UploadWorker {
 
   /** Uploads a file of several parts; undefined when the store found it changed between its passes. */
   private async uploadParts(entry: LocalEntry, metadata: UserMetadata, bytes: ItemBytes): Promise<PutResult | undefined> {
-    const options: PutOptions = {metadata, partSize: this.context.partSize, signal: this.context.signal, onProgress: bytes.onProgress}
+    const options: PutOptions = {
+      metadata,
+      partSize: this.context.partSize,
+      queueSize: PARTS_IN_FLIGHT,
+      signal: this.context.signal,
+      onProgress: bytes.onProgress,
+    }
     const upload = async (): Promise<PutResult | undefined> => {
+      const release = await this.context.memory.reserve(this.context.partSize * PARTS_IN_FLIGHT)
       try {
         return await this.store.put(entry.key, await this.body(entry, options), options)
       } catch (error) {
         // The store hashes a large file before it streams it, and fails when the two reads differ.
         if (isStoreError(error, 'PreconditionFailed')) return undefined
         throw error
+      } finally {
+        release()
       }
     }
     return this.uploads.around(entry.key, upload)
