@@ -6,17 +6,21 @@ import {join} from 'node:path'
 import {Readable} from 'node:stream'
 import {describe, it} from 'node:test'
 
+import {silentLogger} from '../../src/core/logger.js'
+import {FileStore} from '../../src/core/store/file-store.js'
 import {compareKeys} from '../../src/core/store/key-order.js'
 import {ByteBudget} from '../../src/core/transfer/byte-budget.js'
 import {parseByteRate, parseByteSize} from '../../src/core/transfer/byte-size.js'
 import {contentReference, digestStream, expectedDigest} from '../../src/core/transfer/content.js'
 import {compareDescriptions, describeObject, sameMtime} from '../../src/core/transfer/description.js'
 import {compileGlob, GlobSyntaxError} from '../../src/core/transfer/glob.js'
+import {InflightUploads} from '../../src/core/transfer/inflight-uploads.js'
 import {walkLocalTree} from '../../src/core/transfer/local-tree.js'
 import {mergeByKey} from '../../src/core/transfer/merge.js'
 import {PathFilter} from '../../src/core/transfer/path-filter.js'
 import {readAhead} from '../../src/core/transfer/read-ahead.js'
 import {RateLimiter, type Clock} from '../../src/core/transfer/rate-limiter.js'
+import {TransferDatabase} from '../../src/core/transfer/transfer-db.js'
 
 /** The transfer engines' pure parts: globs and filters, sizes and rates, the rate limiter, key-order walks and merges, digests. */
 
@@ -181,6 +185,32 @@ describe('the memory budget', () => {
     ;(await waiting[1])()
     assert.deepEqual(order, ['50', '500'])
     ;(await budget.reserve(100))()
+  })
+})
+
+describe('multipart uploads of an interrupted run', () => {
+  it('are aborted by the next run where the store can list them', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'zerofs-inflight-'))
+    await mkdir(join(dir, 'store'))
+    const store = new FileStore(join(dir, 'store'))
+    const db = TransferDatabase.open(join(dir, 'cache'))
+    try {
+      const pair = db.claim('upload test')
+      // The killed run: its upload started and never settled.
+      void new InflightUploads(db.db, pair).around('big.bin', () => new Promise(() => undefined))
+      const uploadId = await store.createMultipartUpload('big.bin')
+      await store.uploadPart('big.bin', uploadId, 1, Buffer.alloc(1024))
+      const next = await new InflightUploads(db.db, pair).abortInterrupted(store, silentLogger)
+      assert.deepEqual(next, {aborted: 1, warning: undefined})
+      const left: string[] = []
+      for await (const upload of store.listMultipartUploads()) left.push(upload.uploadId)
+      assert.deepEqual(left, [])
+      assert.deepEqual(await new InflightUploads(db.db, pair).abortInterrupted(store, silentLogger), {aborted: 0, warning: undefined})
+    } finally {
+      db.close()
+      await store.close()
+      await rm(dir, {recursive: true, force: true})
+    }
   })
 })
 

@@ -128,7 +128,7 @@ export function localStats(stats: BigIntStats): LocalStats {
 
 const NS_PER_SEC = 1_000_000_000n
 
-export function timestampFromNs(ns: bigint): Timestamp {
+function timestampFromNs(ns: bigint): Timestamp {
   let sec = ns / NS_PER_SEC
   let nsec = ns % NS_PER_SEC
   if (nsec < 0n) {

@@ -228,7 +228,7 @@ export class Migration {
       if (this.context.delete && this.mayDelete()) {
         for (const item of work.items(['delete'], {reverse: true})) await worker.deleteLocal(item)
       }
-      await this.drain(work.items(['dir'], {reverse: true}), (item) => worker.finishDirectory(item))
+      await this.drain(work.items(['dir'], {reverse: true}), (item) => worker.finishDirectory(item), {counted: false})
     } finally {
       if (!this.context.dryRun) await worker.cleanUp()
     }
@@ -240,9 +240,13 @@ export class Migration {
   /**
    * Runs items with `jobs` in flight, pulling them from SQLite only as slots free up. An entry's
    * failure is noted; a fatal one (the store is gone) stops the run and is thrown once the items
-   * in flight have settled.
+   * in flight have settled. `counted`: items of the copy phase, which its progress counts.
    */
-  private async drain<Detail>(items: Iterable<WorkItem<Detail>>, run: (item: WorkItem<Detail>) => Promise<void>): Promise<void> {
+  private async drain<Detail>(
+    items: Iterable<WorkItem<Detail>>,
+    run: (item: WorkItem<Detail>) => Promise<void>,
+    options: {counted: boolean} = {counted: true},
+  ): Promise<void> {
     const queue = new PQueue({concurrency: this.context.jobs})
     let fatal: {error: unknown} | undefined
     for (const item of items) {
@@ -258,6 +262,8 @@ export class Migration {
           } else {
             this.noteFailure(item.key, error)
           }
+        } finally {
+          if (options.counted) this.progress.done.items++
         }
       })
     }

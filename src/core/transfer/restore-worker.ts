@@ -15,8 +15,7 @@ import {journalRecord} from './journal.js'
 import {localStats} from './local-tree.js'
 import type {RestoreDetail} from './restore-plan.js'
 import {ItemBytes, type RunContext} from './run-context.js'
-import type {LocalStats, StoreEntry} from './tree-entry.js'
-import {displayPath} from './upload-worker.js'
+import {displayPath, type LocalStats, type StoreEntry} from './tree-entry.js'
 import type {WorkItem} from './work-list.js'
 
 /** Where a restore writes downloads before renaming them into place; left out of every walk. */
@@ -70,8 +69,6 @@ export class RestoreWorker {
     } catch (error) {
       bytes.undo()
       throw error
-    } finally {
-      this.context.progress.done.items++
     }
   }
 

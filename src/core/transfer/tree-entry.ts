@@ -48,15 +48,6 @@ export interface StoreEntry {
 
 export type TreeEntry = LocalEntry | StoreEntry
 
-export function isDirectoryEntry(entry: TreeEntry): boolean {
-  return entry.side === 'local' ? entry.stats.type === 'dir' : entry.kind !== 'object'
-}
-
-/** `a/b/` for a directory: how paths are shown, so that a directory and a file of one name differ. */
-export function displayKey(entry: TreeEntry): string {
-  return entry.key
-}
-
 /** Something a walk met that is not an entry: a name that cannot be a key, a directory it could not read. */
 export interface WalkProblem {
   /** As well as it can be shown (bytes that are not UTF-8 as \xNN). */
@@ -64,4 +55,9 @@ export interface WalkProblem {
   reason: string
   /** 'invalid-name': the name cannot be stored; 'unreadable': the walk could not read it. */
   kind: 'invalid-name' | 'unreadable'
+}
+
+/** How notes name an entry: a directory with a trailing slash. */
+export function displayPath(entry: {path: string; key: string}): string {
+  return entry.key.endsWith('/') ? entry.key : entry.path
 }

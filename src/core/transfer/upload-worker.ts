@@ -13,7 +13,7 @@ import type {InflightUploads} from './inflight-uploads.js'
 import {journalRecord, matchesStats} from './journal.js'
 import {localStats} from './local-tree.js'
 import {ItemBytes, type RunContext} from './run-context.js'
-import type {LocalEntry, LocalStats} from './tree-entry.js'
+import {displayPath, type LocalEntry, type LocalStats} from './tree-entry.js'
 import type {UploadDetail} from './upload-plan.js'
 import type {WorkItem} from './work-list.js'
 
@@ -34,7 +34,7 @@ export class UploadWorker {
     private readonly uploads: InflightUploads,
   ) {}
 
-  /** Runs one item; entry failures become notes, fatal failures are thrown. */
+  /** Runs one item; a failure is thrown (the run notes it for the entry, or stops when it is fatal). */
   async run(item: WorkItem<UploadDetail>): Promise<void> {
     const entry = item.detail.local!
     const bytes = new ItemBytes(this.context.progress)
@@ -44,8 +44,6 @@ export class UploadWorker {
     } catch (error) {
       bytes.undo()
       throw error
-    } finally {
-      this.context.progress.done.items++
     }
   }
 
@@ -266,9 +264,4 @@ export class UploadWorker {
 function sameState(before: LocalStats, after: LocalStats): boolean {
   return before.size === after.size && before.mtime.sec === after.mtime.sec && before.mtime.nsec === after.mtime.nsec
     && before.ino === after.ino && before.dev === after.dev
-}
-
-/** How notes name an entry: directories with a trailing slash. */
-export function displayPath(entry: {path: string; key: string}): string {
-  return entry.key.endsWith('/') ? entry.key : entry.path
 }
