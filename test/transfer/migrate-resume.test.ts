@@ -99,3 +99,38 @@ describe('migrate resumes after kill -9', () => {
     assert.match(again.stdout, /nothing to copy: 489 entries already complete/)
   })
 })
+
+describe('migrate when the endpoint dies mid-run', () => {
+  it('stops with exit 2 and one line naming the endpoint, instead of failing every entry', async () => {
+    const server = await startS3rver([BUCKET])
+    const scratch = await mkdtemp(join(tmpdir(), 'zerofs-dying-'))
+    try {
+      const source = join(scratch, 'source')
+      await mkdir(source)
+      for (let file = 0; file < 400; file++) await writeFile(join(source, `f${String(file).padStart(3, '0')}`), Buffer.alloc(FILE_SIZE, file))
+      const store = await S3Store.open(BUCKET, 'dying', {endpoint: server.endpoint, credentials: S3RVER_CREDENTIALS})
+      const child = spawnCommand(['migrate', source, `s3://${BUCKET}/dying`, '--endpoint', server.endpoint, '--cache-dir', join(scratch, 'cache'),
+        '--jobs', '2', '--no-progress'], {env: server.env})
+      let stderr = ''
+      child.stderr!.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString('utf8')
+      })
+      const exited = new Promise<number | null>((resolve) => child.once('close', resolve))
+      try {
+        for (let polls = 0; (await listKeys(store)).size < 50; polls++) {
+          assert.ok(polls < 600, 'the run did not get going within 60 s')
+          await sleep(100)
+        }
+      } finally {
+        await store.close()
+      }
+      server.process.kill('SIGKILL')
+      assert.equal(await exited, 2, stderr)
+      assert.match(stderr, /cannot reach the S3 endpoint/)
+      assert.ok(stderr.trim().split('\n').length <= 2, stderr)
+    } finally {
+      await server.stop()
+      await rm(scratch, {recursive: true, force: true})
+    }
+  })
+})

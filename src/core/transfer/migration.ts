@@ -96,8 +96,8 @@ export class Migration {
   static async open(options: MigrateOptions): Promise<Migration> {
     const direction = directionOf(options.source, options.destination)
     if (direction.kind === 'upload') await checkEndpoint(options.source, options.signal)
-    else if (!options.dryRun) await mkdir(direction.dir, {recursive: true})
     await direction.store.check(options.signal)
+    if (direction.kind === 'restore' && !options.dryRun) await mkdir(direction.dir, {recursive: true})
     const db = TransferDatabase.open(options.cacheDir)
     try {
       const description = direction.kind === 'upload'

@@ -97,14 +97,20 @@ export class Verification {
     )
     const queue = new PQueue({concurrency: this.jobs})
     const window: Array<Promise<Outcome>> = []
-    for await (const pair of pairs) {
-      this.progress.entries++
-      window.push(queue.add(() => this.comparePair(pair)))
-      if (window.length >= this.jobs * WINDOW_PER_JOB) await this.settle(await window.shift()!)
+    try {
+      for await (const pair of pairs) {
+        this.progress.entries++
+        window.push(queue.add(() => this.comparePair(pair)))
+        if (window.length >= this.jobs * WINDOW_PER_JOB) await this.settle(await window.shift()!)
+        await this.emitProblems()
+      }
+      while (window.length > 0) await this.settle(await window.shift()!)
       await this.emitProblems()
+    } finally {
+      // After a failure, nothing more is started, and nothing started outlives the run.
+      queue.clear()
+      await queue.onIdle()
     }
-    while (window.length > 0) await this.settle(await window.shift()!)
-    await this.emitProblems()
     const report = this.report
     report.bytesHashed = this.progress.bytesHashed
     report.fromJournal = this.destination.journalHits
