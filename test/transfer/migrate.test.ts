@@ -141,6 +141,14 @@ describeOnStores('migrate a tree into a store and back', (world) => {
     assertSameTree(await snapshotTree(restored), await snapshotTree(source, {skip: (path) => path === FIFO}))
   })
 
+  it('a restore --dry-run lists what it would copy and creates nothing', async () => {
+    const nowhere = join(world().scratch, 'not-restored')
+    const {report, notes} = await runMigration({source: {kind: 'store', store: world().store}, destination: {kind: 'local', dir: nowhere}, cacheDir: world().cacheDir, dryRun: true})
+    assert.equal(notes['would-copy'].length, ENTRIES)
+    assert.deepEqual(report.copied, {files: FILES.length, directories: DIRECTORIES.length, symlinks: SYMLINKS.length, bytes: report.copied.bytes})
+    await assert.rejects(lstat(nowhere), {code: 'ENOENT'})
+  })
+
   it('--dry-run lists what it would copy and delete, and changes nothing', async () => {
     await writeFile(join(source, 'docs/new.txt'), 'new\n')
     await unlink(join(source, 'sort/a0'))
