@@ -1,5 +1,6 @@
 import {isRecordedObject, matchesStats, type JournalRecord} from './journal.js'
 import {mergeByKey} from './merge.js'
+import {RESTORE_STAGING_DIR} from './restore-worker.js'
 import type {RunContext} from './run-context.js'
 import type {LocalEntry, StoreEntry} from './tree-entry.js'
 import type {WorkList} from './work-list.js'
@@ -35,6 +36,10 @@ export async function planRestore(
     const existing = pair.right
     if (object === undefined) {
       if (context.delete) work.add('delete', pair.key, 0, {local: existing})
+      continue
+    }
+    if (object.key.startsWith(`${RESTORE_STAGING_DIR}/`)) {
+      context.notes.add('invalid', object.path, `the name ${RESTORE_STAGING_DIR} is where a restore stages its downloads`)
       continue
     }
     const record = context.journal.get(object.key)
