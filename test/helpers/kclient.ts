@@ -22,10 +22,21 @@ export function assertKclientReady(): void {
   if (!existsSync('/usr/bin/qemu-system-x86_64')) throw new Error(`QEMU is missing: run ${KCLIENT_DIR}/setup first`)
 }
 
-export async function runInGuest(script: string, args: string[], options: {timeoutSeconds: number; onLine?: (line: string) => void}): Promise<KclientResult> {
+export interface GuestOptions {
+  timeoutSeconds: number
+  onLine?: (line: string) => void
+  /** Guest memory (kclient's default is 1024 MiB). */
+  memMiB?: number
+  /** Added to the environment the script sees (the guest gets the caller's environment). */
+  env?: NodeJS.ProcessEnv
+}
+
+export async function runInGuest(script: string, args: string[], options: GuestOptions): Promise<KclientResult> {
   assertKclientReady()
-  const child = spawn(resolve(KCLIENT_DIR, 'run'), ['--timeout', String(options.timeoutSeconds), script, ...args], {
+  const memory = options.memMiB === undefined ? [] : ['--mem', String(options.memMiB)]
+  const child = spawn(resolve(KCLIENT_DIR, 'run'), ['--timeout', String(options.timeoutSeconds), ...memory, script, ...args], {
     cwd: repo,
+    env: {...process.env, ...options.env},
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''

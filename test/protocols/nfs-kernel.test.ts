@@ -40,6 +40,13 @@ async function* filesUnder(dir: string): AsyncGenerator<string> {
   }
 }
 
+async function* directoriesUnder(dir: string): AsyncGenerator<string> {
+  yield dir
+  for (const entry of await readdir(dir, {withFileTypes: true})) {
+    if (entry.isDirectory()) yield* directoriesUnder(join(dir, entry.name))
+  }
+}
+
 describe('the Linux kernel NFSv3 client', {timeout: 60 * 60_000}, () => {
   let scratch: string
   let s3: S3rverHandle
@@ -132,6 +139,13 @@ describe('the Linux kernel NFSv3 client', {timeout: 60 * 60_000}, () => {
         assert.equal(sha256(await view.body(key)), sha256(await readFile(path)), `${label}: ${key} content`)
         assert.equal(Number(object.metadata.mode) & 0o7777, (await stat(path)).mode & 0o7777, `${label}: ${key} mode`)
         assert.equal(Math.floor(Number(object.metadata.mtime)), Math.floor((await stat(path)).mtimeMs / 1000), `${label}: ${key} mtime`)
+      }
+      // cp -a set each directory's mtime after filling it: the markers carry those times.
+      for await (const path of directoriesUnder(TREE)) {
+        const key = `keep/tree/${relative(TREE, path)}/`.replace(/\/\/$/, '/')
+        const marker = await view.head(key)
+        assert.ok(marker, `${label}: ${key} has a marker`)
+        assert.equal(Math.floor(Number(marker.metadata.mtime)), Math.floor((await stat(path)).mtimeMs / 1000), `${label}: ${key} mtime`)
       }
     }
   })
