@@ -10,9 +10,10 @@ import {type FileIdentity, FileStoreCatalog, type ObjectRecord, type UploadRecor
 import {INTERNAL_DIR, parseKey, type ParsedKey} from './file-store-keys.js'
 import {TreeLister} from './file-store-list.js'
 import {isProcessRunning, sweepTemp, writeTemp, type WriteTempOptions, type WrittenTemp} from './file-store-temp.js'
-import type {
-  CompletedPart, CopyOptions, ListEntry, ListOptions, MultipartUpload, ObjectHead, ObjectInfo, ObjectStore,
-  PutBody, PutOptions, PutResult, Range, UserMetadata,
+import {
+  getOptionsOf,
+  type CompletedPart, type CopyOptions, type GetOptions, type ListEntry, type ListOptions, type MultipartUpload, type ObjectHead,
+  type ObjectInfo, type ObjectStore, type PutBody, type PutOptions, type PutResult, type Range, type UserMetadata,
 } from './object-store.js'
 
 /**
@@ -87,19 +88,31 @@ export class FileStore implements ObjectStore {
     return stats === undefined ? undefined : this.describeHead(catalog, parsed.key, stats)
   }
 
-  /** A range that starts at or past the end reads nothing (S3 answers 416 there); so does length 0. */
-  async get(key: string, range?: Range, signal?: AbortSignal): Promise<Readable> {
+  /**
+   * A range that starts at or past the end reads nothing (S3 answers 416 there); so does length 0.
+   * `ifMatch` is checked against the version opened, which the stream then reads whatever renames
+   * happen meanwhile.
+   */
+  async get(key: string, range?: Range, options?: GetOptions | AbortSignal): Promise<Readable> {
+    const {signal, ifMatch} = getOptionsOf(options)
     const parsed = parseKey(key)
     checkRange(range, key)
     signal?.throwIfAborted()
-    await this.open()
+    const {catalog} = await this.open()
     if (parsed.marker) {
-      if ((await this.head(key)) === undefined) throw notFound(key)
+      const head = await this.head(key)
+      if (head === undefined) throw notFound(key)
+      if (ifMatch !== undefined && head.etag !== ifMatch) throw changedError(key, ifMatch, head.etag)
       return Readable.from([])
     }
     const handle = await this.openObject(parsed)
     try {
-      const size = Number((await handle.stat()).size)
+      const stats = await handle.stat({bigint: true})
+      if (ifMatch !== undefined) {
+        const etag = this.describeHead(catalog, parsed.key, stats)?.etag ?? ''
+        if (etag !== ifMatch) throw changedError(key, ifMatch, etag)
+      }
+      const size = Number(stats.size)
       const start = range?.offset ?? 0
       const end = range?.length === undefined ? size : Math.min(size, start + range.length)
       if (start >= end) {
@@ -710,6 +723,11 @@ function invalidRange(key: string, range: Range, size: number): StoreError {
 
 function notFound(key: string): StoreError {
   return new StoreError('NotFound', `no such key '${key}'`, {key})
+}
+
+/** The object is not the version a reader asked for (If-Match): another writer replaced it. */
+function changedError(key: string, expected: string, actual: string): StoreError {
+  return new StoreError('PreconditionFailed', `'${key}' changed: its ETag is ${actual || 'unknown'}, not ${expected}`, {key})
 }
 
 function conflictError(key: string, why: string): StoreError {

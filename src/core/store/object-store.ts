@@ -45,6 +45,20 @@ export interface Range {
   length?: number
 }
 
+export interface GetOptions {
+  signal?: AbortSignal
+  /**
+   * Read only this version: when the object's ETag is another (another writer replaced it), the
+   * get fails with StoreError PreconditionFailed instead of returning bytes of the new version.
+   */
+  ifMatch?: string
+}
+
+/** The options of a get, which older callers pass as a bare AbortSignal. */
+export function getOptionsOf(options: GetOptions | AbortSignal | undefined): GetOptions {
+  return options instanceof AbortSignal ? {signal: options} : options ?? {}
+}
+
 /** What to put: bytes in memory, a local file (hashed, then streamed), or a stream of unknown length. */
 export type PutBody = Buffer | {path: string} | Readable
 
@@ -101,8 +115,11 @@ export interface ObjectStore {
   /** Undefined when the key does not exist. */
   head(key: string, signal?: AbortSignal): Promise<ObjectHead | undefined>
 
-  /** Streams the object's bytes (a range of them); throws StoreError NotFound. */
-  get(key: string, range?: Range, signal?: AbortSignal): Promise<Readable>
+  /**
+   * Streams the object's bytes (a range of them, never more than the range even where a server
+   * answers with more); throws StoreError NotFound, and PreconditionFailed for `ifMatch` (see GetOptions).
+   */
+  get(key: string, range?: Range, options?: GetOptions | AbortSignal): Promise<Readable>
 
   /**
    * Writes a whole object atomically: readers see the old or the new object, never a torn one.

@@ -4,7 +4,6 @@ import {isAbsolute, join} from 'node:path'
 import {FileStore} from './file-store.js'
 import type {ObjectStore} from './object-store.js'
 import type {ChecksumMode} from './s3-client.js'
-import {S3Store} from './s3-store.js'
 import {parseStoreLocation} from './store-location.js'
 
 export {parseStoreLocation, storeUrl, type StoreLocation} from './store-location.js'
@@ -26,6 +25,8 @@ export interface StoreOptions {
 export async function openStore(location: string, options: StoreOptions = {}): Promise<ObjectStore> {
   const parsed = parseStoreLocation(location)
   if (parsed.kind === 'file') return new FileStore(parsed.dir)
+  // The AWS SDK takes a good part of a command's start-up to load: only S3 stores pay for it.
+  const {S3Store} = await import('./s3-store.js')
   return S3Store.open(parsed.bucket, parsed.prefix, options)
 }
 

@@ -27,6 +27,8 @@ export interface S3ClientOptions {
 
 export interface S3Connection {
   client: S3Client
+  /** The client's HTTP handler (its sockets and timeouts), for calls made beside the SDK. */
+  requestHandler: NodeHttpHandler
   /** The endpoint as errors name it. */
   endpoint: string
 }
@@ -58,6 +60,13 @@ export async function connectS3(options: S3ClientOptions = {}): Promise<S3Connec
   const checksumMode = options.checksumMode ?? (custom ? 'when-required' : undefined)
   const checksum = checksumMode === undefined ? undefined : checksumMode === 'when-required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED'
   const agent = {keepAlive: true, maxSockets: options.maxSockets ?? DEFAULT_MAX_SOCKETS}
+  const requestHandler = new NodeHttpHandler({
+    connectionTimeout: CONNECT_TIMEOUT_MS,
+    socketTimeout: SOCKET_IDLE_TIMEOUT_MS,
+    throwOnRequestTimeout: true,
+    httpAgent: agent,
+    httpsAgent: agent,
+  })
 
   const client = new S3Client({
     endpoint,
@@ -67,16 +76,10 @@ export async function connectS3(options: S3ClientOptions = {}): Promise<S3Connec
     requestChecksumCalculation: checksum,
     responseChecksumValidation: checksum,
     retryMode: 'standard',
-    requestHandler: new NodeHttpHandler({
-      connectionTimeout: CONNECT_TIMEOUT_MS,
-      socketTimeout: SOCKET_IDLE_TIMEOUT_MS,
-      throwOnRequestTimeout: true,
-      httpAgent: agent,
-      httpsAgent: agent,
-    }),
+    requestHandler,
   })
   addContentMd5Middleware(client)
-  return {client, endpoint: endpoint?.replace(/\/+$/, '') ?? `https://s3.${region}.amazonaws.com`}
+  return {client, requestHandler, endpoint: endpoint?.replace(/\/+$/, '') ?? `https://s3.${region}.amazonaws.com`}
 }
 
 /** The endpoint and region the SDK itself would use (env, AWS_PROFILE, shared config), read once from a throwaway client. */

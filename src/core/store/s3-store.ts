@@ -1,6 +1,6 @@
 import {createReadStream} from 'node:fs'
 import {stat} from 'node:fs/promises'
-import {PassThrough, Readable, pipeline} from 'node:stream'
+import {PassThrough, Readable, Transform, pipeline} from 'node:stream'
 
 import {
   AbortMultipartUploadCommand,
@@ -19,21 +19,25 @@ import {
   type S3Client,
   type ServerSideEncryption,
 } from '@aws-sdk/client-s3'
-import {Upload} from '@aws-sdk/lib-storage'
 
 import {DigestingStream, digestBuffer, digestFile, hexToBase64, type ExpectedContent} from './digest.js'
 import {StoreError} from './errors.js'
 import {compareKeys} from './key-order.js'
-import type {
-  CompletedPart, CopyOptions, ListEntry, ListOptions, MultipartUpload, ObjectHead, ObjectStore, PutBody, PutOptions,
-  PutResult, Range, UserMetadata,
+import {
+  getOptionsOf,
+  type CompletedPart, type CopyOptions, type GetOptions, type ListEntry, type ListOptions, type MultipartUpload, type ObjectHead,
+  type ObjectStore, type PutBody, type PutOptions, type PutResult, type Range, type UserMetadata,
 } from './object-store.js'
 import {choosePartSize} from './part-size.js'
 import {SHORT_CALL_TIMEOUT_MS, connectS3, type S3ClientOptions, type S3Connection} from './s3-client.js'
+import {DirectHead} from './s3-direct-head.js'
 import {httpStatusOf, toStoreError} from './s3-errors.js'
 import {storeUrl} from './store-location.js'
 
 export type S3StoreOptions = S3ClientOptions
+
+/** How much of a GET's body is buffered ahead of its reader (fewer pauses of the socket than Node's 16 KiB). */
+const BODY_BUFFER_BYTES = 1024 * 1024
 
 /** Metadata names the store itself maintains on every object it writes. */
 const SHA256 = 'sha256'
@@ -55,6 +59,8 @@ export class S3Store implements ObjectStore {
   readonly url: string
   private readonly client: S3Client
   private readonly endpoint: string
+  /** HEADs after the first go beside the SDK's middleware (see DirectHead): long listings HEAD every entry. */
+  private readonly directHead: DirectHead
   /** '' at the bucket root, else the prefix and a '/'. */
   private readonly keyPrefix: string
 
@@ -69,6 +75,7 @@ export class S3Store implements ObjectStore {
     this.url = storeUrl({kind: 's3', bucket, prefix: trimmed})
     this.client = connection.client
     this.endpoint = connection.endpoint
+    this.directHead = new DirectHead(connection.client, connection.requestHandler, bucket, SHORT_CALL_TIMEOUT_MS)
   }
 
   async check(signal?: AbortSignal): Promise<void> {
@@ -125,7 +132,9 @@ export class S3Store implements ObjectStore {
   async head(key: string, signal?: AbortSignal): Promise<ObjectHead | undefined> {
     const fullKey = this.fullKey(key)
     try {
-      const head = await this.client.send(new HeadObjectCommand({Bucket: this.bucket, Key: fullKey}), this.shortCall(signal))
+      const head = this.directHead.ready
+        ? await this.directHead.head(fullKey, signal)
+        : await this.client.send(new HeadObjectCommand({Bucket: this.bucket, Key: fullKey}), this.shortCall(signal))
       return {
         key,
         size: head.ContentLength ?? 0,
@@ -144,21 +153,35 @@ export class S3Store implements ObjectStore {
    * A range that starts at or past the end reads nothing (S3 answers 416; this gives an empty
    * stream, as the FileStore does). A failure while the stream flows is a StoreError too.
    */
-  async get(key: string, range?: Range, signal?: AbortSignal): Promise<Readable> {
+  async get(key: string, range?: Range, options?: GetOptions | AbortSignal): Promise<Readable> {
+    const {signal, ifMatch} = getOptionsOf(options)
     const fullKey = this.fullKey(key)
     if (range?.length === 0) {
-      if (await this.head(key, signal) === undefined) throw this.failure(notFound(), 'GetObject', key)
+      const head = await this.head(key, signal)
+      if (head === undefined) throw this.failure(notFound(), 'GetObject', key)
+      if (ifMatch !== undefined && head.etag !== ifMatch) throw this.changedError(key, ifMatch, head.etag)
       return emptyStream()
     }
+    let output
     try {
-      const output = await this.client.send(
-        new GetObjectCommand({Bucket: this.bucket, Key: fullKey, Range: rangeHeader(range)}), this.shortCall(signal))
-      if (!(output.Body instanceof Readable)) throw new Error('GetObject answered without a body stream')
-      return this.guardBody(output.Body, 'GetObject', key)
+      output = await this.client.send(new GetObjectCommand({
+        Bucket: this.bucket,
+        Key: fullKey,
+        Range: rangeHeader(range),
+        IfMatch: ifMatch === undefined ? undefined : `"${ifMatch}"`,
+      }), this.shortCall(signal))
     } catch (error) {
       if (httpStatusOf(error) === 416) return emptyStream()
       throw this.failure(error, 'GetObject', key)
     }
+    if (!(output.Body instanceof Readable)) throw this.failure(new Error('GetObject answered without a body stream'), 'GetObject', key)
+    // A server that ignores If-Match (s3rver does) still names the version it answers with.
+    const etag = unquote(output.ETag)
+    if (ifMatch !== undefined && etag !== ifMatch) {
+      output.Body.destroy()
+      throw this.changedError(key, ifMatch, etag)
+    }
+    return this.guardBody(output.Body, key, range?.length)
   }
 
   async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
@@ -363,6 +386,8 @@ export class S3Store implements ObjectStore {
     options: PutOptions & {partSize: number; metadata: UserMetadata; size?: number},
   ): Promise<string> {
     const fullKey = this.fullKey(key)
+    // Loaded on the first multipart upload: commands that only read never need it.
+    const {Upload} = await import('@aws-sdk/lib-storage')
     const upload = new Upload({
       client: this.client,
       params: {
@@ -500,15 +525,46 @@ export class S3Store implements ObjectStore {
     return toStoreError(error, {operation, key, bucket: this.bucket, storeUrl: this.url, endpoint: this.endpoint})
   }
 
-  /** Hands out the response body through a pass-through that fails with a StoreError, and frees the socket if abandoned. */
-  private guardBody(body: Readable, operation: string, key: string): Readable {
-    const output = new PassThrough()
-    body.on('error', (error) => output.destroy(this.failure(error, operation, key)))
+  /**
+   * Hands out a GET's body: at most `limit` bytes (the one place that holds servers to the range
+   * asked for; s3rver answers `bytes=0-0` with the whole object), failing with a StoreError, and
+   * freeing the socket if the reader abandons it.
+   */
+  private guardBody(body: Readable, key: string, limit = Number.POSITIVE_INFINITY): Readable {
+    let remaining = limit
+    const cut = (): void => {
+      body.unpipe(output)
+      body.destroy()
+      output.end()
+    }
+    const output = new Transform({
+      highWaterMark: BODY_BUFFER_BYTES,
+      transform(chunk: Buffer, _encoding, done) {
+        if (remaining === 0) {
+          done()
+          cut()
+        } else if (chunk.length <= remaining) {
+          remaining -= chunk.length
+          done(null, chunk)
+        } else {
+          const last = chunk.subarray(0, remaining)
+          remaining = 0
+          done(null, last)
+          cut()
+        }
+      },
+    })
+    body.on('error', (error) => output.destroy(this.failure(error, 'GetObject', key)))
     output.on('close', () => {
       if (!body.readableEnded) body.destroy()
     })
     body.pipe(output)
     return output
+  }
+
+  /** The object is not the version a reader asked for (If-Match): another writer replaced it. */
+  private changedError(key: string, expected: string, actual: string): StoreError {
+    return new StoreError('PreconditionFailed', `"${key}" in ${this.url} changed: its ETag is ${actual || 'unknown'}, not ${expected}`, {key})
   }
 }
 

@@ -1,0 +1,218 @@
+import type {S3Client} from '@aws-sdk/client-s3'
+import type {NodeHttpHandler} from '@smithy/node-http-handler'
+
+/**
+ * HeadObject in a fraction of the SDK's CPU. A long listing HEADs every entry, and measured on
+ * s3rver the SDK's per-call machinery (schema serde, endpoint rules, middleware stack) costs about
+ * 1.2 ms of CPU per HEAD against 0.3 ms for this path: on a loaded machine that CPU is taken from
+ * the server answering the HEADs.
+ *
+ * Nothing here re-implements S3: the endpoint is the one the SDK resolved for the bucket (taken
+ * from the client's first HeadObject, and only when it is signed with plain SigV4), the request is
+ * signed by the client's own signer class with its credentials and hash, sent by its HTTP handler
+ * (same sockets and timeouts) and retried by its retry strategy. Failures are shaped like the SDK's
+ * (`name`, `$metadata.httpStatusCode`), so one mapping (toStoreError) names both.
+ */
+
+/** The part of a HeadObject answer zerofs reads. */
+export interface DirectHeadOutput {
+  ContentLength: number
+  ETag?: string
+  LastModified?: Date
+  ContentType?: string
+  Metadata: Record<string, string>
+}
+
+interface CapturedEndpoint {
+  url: URL
+  signingRegion: string
+  signingName: string
+}
+
+/** The request the signer and the handler take (structurally @smithy/types' HttpRequest). */
+interface PlainRequest {
+  method: string
+  protocol: string
+  hostname: string
+  port?: number
+  path: string
+  query: Record<string, string>
+  headers: Record<string, string>
+}
+
+type RetryErrorType = 'THROTTLING' | 'TRANSIENT' | 'SERVER_ERROR' | 'CLIENT_ERROR'
+
+/** The retry strategy API (v2) of the SDK's standard and adaptive modes. */
+interface RetryStrategyV2 {
+  acquireInitialRetryToken(scope: string): Promise<RetryToken>
+  refreshRetryTokenForRetry(token: RetryToken, errorInfo: {errorType: RetryErrorType; error?: unknown}): Promise<RetryToken>
+  recordSuccess(token: RetryToken): void
+}
+
+interface RetryToken {
+  getRetryDelay(): number
+}
+
+interface Signer {
+  sign(request: PlainRequest): Promise<PlainRequest>
+}
+
+type SignerConstructor = new (options: {
+  service: string
+  region: string
+  credentials: unknown
+  sha256: unknown
+  uriEscapePath: boolean
+}) => Signer
+
+/** The SHA-256 of an empty payload, as SigV4 signs a request without a body. */
+const EMPTY_PAYLOAD_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
+
+const METADATA_PREFIX = 'x-amz-meta-'
+
+/** How the SDK names the error of a HEAD, which has no body to carry an error code. */
+const STATUS_NAMES: Record<number, string> = {
+  301: 'MovedPermanently',
+  400: 'BadRequest',
+  403: 'Forbidden',
+  404: 'NotFound',
+  412: 'PreconditionFailed',
+}
+
+const NETWORK_RETRY_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND'])
+
+export class DirectHead {
+  private endpoint?: CapturedEndpoint
+  private signer?: Signer
+  private retryStrategy?: Promise<RetryStrategyV2 | undefined>
+
+  constructor(
+    private readonly client: S3Client,
+    private readonly handler: NodeHttpHandler,
+    private readonly bucket: string,
+    private readonly requestTimeoutMs: number,
+  ) {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (this.endpoint === undefined && context.commandName === 'HeadObjectCommand' && (args.input as {Bucket?: string}).Bucket === bucket) {
+          this.capture(context.endpointV2)
+        }
+        return next(args)
+      },
+      {step: 'build', name: 'zerofsDirectHeadEndpoint'},
+    )
+  }
+
+  /** Whether the SDK's endpoint for the bucket is known (a first HeadObject went through the SDK). */
+  get ready(): boolean {
+    return this.endpoint !== undefined
+  }
+
+  /** HEAD of a bucket key; rejects like the SDK (a 404 is an error named NotFound). */
+  async head(bucketKey: string, signal?: AbortSignal): Promise<DirectHeadOutput> {
+    const strategy = await (this.retryStrategy ??= this.loadRetryStrategy())
+    let token = await strategy?.acquireInitialRetryToken('')
+    for (;;) {
+      try {
+        const output = await this.send(bucketKey, signal)
+        if (strategy && token) strategy.recordSuccess(token)
+        return output
+      } catch (error) {
+        const errorType = retryErrorType(error)
+        if (!strategy || !token || errorType === 'CLIENT_ERROR' || signal?.aborted) throw error
+        try {
+          token = await strategy.refreshRetryTokenForRetry(token, {errorType, error})
+        } catch {
+          throw error // retries exhausted: the failure itself is what the caller must see
+        }
+        await new Promise((resolve) => setTimeout(resolve, token!.getRetryDelay()))
+      }
+    }
+  }
+
+  private async send(bucketKey: string, signal?: AbortSignal): Promise<DirectHeadOutput> {
+    const {url} = this.endpoint!
+    const basePath = url.pathname.replace(/\/+$/, '')
+    const request: PlainRequest = {
+      method: 'HEAD',
+      protocol: url.protocol,
+      hostname: url.hostname,
+      ...(url.port === '' ? {} : {port: Number(url.port)}),
+      path: `${basePath}/${bucketKey.split('/').map(encodePathSegment).join('/')}`,
+      query: {},
+      headers: {host: url.host, 'x-amz-content-sha256': EMPTY_PAYLOAD_SHA256},
+    }
+    const signed = await this.signer!.sign(request)
+    const {response} = await this.handler.handle(signed as Parameters<NodeHttpHandler['handle']>[0], {abortSignal: signal, requestTimeout: this.requestTimeoutMs})
+    // A HEAD answer has no body, but the socket goes back to the pool only once it is read.
+    ;(response.body as NodeJS.ReadableStream | undefined)?.resume()
+    const headers = response.headers
+    if (response.statusCode < 200 || response.statusCode >= 300) {
+      const name = STATUS_NAMES[response.statusCode] ?? 'UnknownError'
+      throw Object.assign(new Error(`${name} (HTTP ${response.statusCode})`), {
+        name,
+        $metadata: {httpStatusCode: response.statusCode, requestId: headers['x-amz-request-id']},
+      })
+    }
+    const metadata: Record<string, string> = {}
+    for (const [name, value] of Object.entries(headers)) {
+      if (name.startsWith(METADATA_PREFIX)) metadata[name.slice(METADATA_PREFIX.length)] = value
+    }
+    const lastModified = headers['last-modified']
+    return {
+      ContentLength: Number(headers['content-length'] ?? 0),
+      ETag: headers.etag,
+      LastModified: lastModified === undefined ? undefined : new Date(lastModified),
+      ContentType: headers['content-type'],
+      Metadata: metadata,
+    }
+  }
+
+  private capture(endpoint: {url: URL; properties?: Record<string, unknown>; headers?: Record<string, string[]>} | undefined): void {
+    const scheme = (endpoint?.properties?.authSchemes as Array<{name?: string; signingRegion?: string; signingName?: string}> | undefined)?.[0]
+    // S3 Express (session tokens), SigV4a (multi-region access points) and endpoints that need
+    // extra headers stay with the SDK.
+    if (endpoint === undefined || scheme?.name !== 'sigv4' || (endpoint.headers && Object.keys(endpoint.headers).length > 0)) return
+    const config = this.client.config as unknown as {
+      signerConstructor?: SignerConstructor
+      credentials: unknown
+      sha256: unknown
+      signingEscapePath?: boolean
+    }
+    if (config.signerConstructor === undefined) return
+    const signingRegion = scheme.signingRegion ?? ''
+    const signingName = scheme.signingName ?? 's3'
+    this.signer = new config.signerConstructor({
+      service: signingName,
+      region: signingRegion,
+      credentials: config.credentials,
+      sha256: config.sha256,
+      uriEscapePath: config.signingEscapePath ?? false,
+    })
+    this.endpoint = {url: new URL(endpoint.url.href), signingRegion, signingName}
+  }
+
+  private async loadRetryStrategy(): Promise<RetryStrategyV2 | undefined> {
+    const strategy = await (this.client.config.retryStrategy as () => Promise<unknown>)()
+    return typeof (strategy as Partial<RetryStrategyV2>).acquireInitialRetryToken === 'function' ? strategy as RetryStrategyV2 : undefined
+  }
+}
+
+/** A path segment as the SDK encodes a key's segments (RFC 3986 unreserved characters stay). */
+function encodePathSegment(segment: string): string {
+  if (/^[\w.~-]*$/.test(segment)) return segment
+  return encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+}
+
+/** The SDK's classification of a failure for its retry strategy: throttling and transient failures are retried. */
+function retryErrorType(error: unknown): RetryErrorType {
+  const raw = error as {name?: string; code?: string; $metadata?: {httpStatusCode?: number}} | undefined
+  const status = raw?.$metadata?.httpStatusCode
+  if (raw?.name === 'AbortError') return 'CLIENT_ERROR'
+  if (status === 429) return 'THROTTLING'
+  if (status === undefined) {
+    return raw?.name === 'TimeoutError' || (raw?.code !== undefined && NETWORK_RETRY_CODES.has(raw.code)) ? 'TRANSIENT' : 'CLIENT_ERROR'
+  }
+  if (status === 500 || status === 502 || status === 503 || status === 504) return 'TRANSIENT'
+  return status >= 500 ? 'SERVER_ERROR' : 'CLIENT_ERROR'
+}
