@@ -164,11 +164,16 @@ export class InodeTable {
   }
 
   insert(parent: Ino, name: string, fields: InodeFields): InodeRow {
+    return this.get(this.add(parent, name, fields))!
+  }
+
+  /** Inserts a row and returns only its number (a listing adds thousands and needs none of them back). */
+  add(parent: Ino, name: string, fields: InodeFields): Ino {
     const columns = toColumns(fields)
     const names = Object.keys(columns)
     const sql = `INSERT INTO inodes (parent, name, seq, ${names.join(', ')}) VALUES (?, ?, ?, ${names.map(() => '?').join(', ')})`
     const result = this.statement(sql).run(parent, name, this.positionFor(parent, name), ...Object.values(columns))
-    return this.get(BigInt(result.lastInsertRowid))!
+    return BigInt(result.lastInsertRowid)
   }
 
   /**

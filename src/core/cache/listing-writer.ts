@@ -45,7 +45,7 @@ export class ListingWriter {
     const {inodes, staging} = this.cache
     const row = inodes.child(this.dir, object.name)
     if (!row) {
-      inodes.insert(this.dir, object.name, listedObjectFields(object, this.owner, now))
+      inodes.add(this.dir, object.name, listedObjectFields(object, this.owner, now))
       this.changed = true
       return
     }
@@ -81,7 +81,7 @@ export class ListingWriter {
       if (staging.get(row.ino)) return
       inodes.deleteSubtree(row.ino)
     }
-    inodes.insert(this.dir, name, listedDirFields(this.owner, now))
+    inodes.add(this.dir, name, listedDirFields(this.owner, now))
     this.changed = true
   }
 
@@ -96,7 +96,7 @@ export class ListingWriter {
       }
       for (const object of this.shadowed) {
         if (!inodes.child(this.dir, object.name)) {
-          inodes.insert(this.dir, object.name, listedObjectFields(object, this.owner, Date.now()))
+          inodes.add(this.dir, object.name, listedObjectFields(object, this.owner, Date.now()))
         }
       }
       inodes.update(this.dir, {listedAt: this.startedAt, ...(this.changed && this.relisting ? {changedAt: Date.now()} : {})})

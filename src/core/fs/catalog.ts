@@ -116,23 +116,29 @@ export class Catalog {
   async refresh(row: InodeRow): Promise<InodeRow | undefined> {
     // The root has no marker, and staged data is newer than anything the store has.
     if (row.ino === ROOT_INO || this.cache.staging.get(row.ino)) return row
-    const path = this.path(row)
-    let probe: Probe | undefined
+    const probe = await this.look(row, this.path(row))
+    return this.cache.transaction(() => this.apply(row, probe))
+  }
+
+  /** What the store holds at a known row's path: the object (or marker) the row was first. */
+  private async look(row: InodeRow, path: string): Promise<Probe> {
     if (row.type !== 'dir') {
       const head = await this.options.store.head(path)
-      if (head) probe = {kind: 'object', head}
+      if (head) return {kind: 'object', head}
     } else {
       // A directory stays one while it has a marker or anything below it (it wins over a file `a`).
       const head = row.marker === false ? undefined : await this.options.store.head(markerKey(path))
-      if (head) probe = {kind: 'marker', head}
-      else if (await this.hasChildren(path)) probe = {kind: 'implicit'}
+      if (head) return {kind: 'marker', head}
+      if (await this.hasChildren(path)) return {kind: 'implicit'}
     }
-    probe ??= await this.probe(path)
-    if (probe.kind === 'absent') {
-      this.forget(row)
-      return this.cache.inodes.get(row.ino)
-    }
-    return this.record(row.parent, row.name, probe)
+    return this.probe(path)
+  }
+
+  /** Records what `look` found for a row (in the caller's transaction); undefined when it is gone. */
+  private apply(row: InodeRow, probe: Probe): InodeRow | undefined {
+    if (probe.kind !== 'absent') return this.recordIn(row.parent, row.name, probe)
+    this.forgetIn(row)
+    return this.cache.inodes.get(row.ino)
   }
 
   /**
@@ -167,18 +173,19 @@ export class Catalog {
    * became a directory, a symlink a file...): then the old number goes stale and a new one is given.
    */
   record(parent: Ino, name: string, probe: Exclude<Probe, {kind: 'absent'}>): InodeRow {
-    const now = Date.now()
+    return this.cache.transaction(() => this.recordIn(parent, name, probe))
+  }
+
+  private recordIn(parent: Ino, name: string, probe: Exclude<Probe, {kind: 'absent'}>): InodeRow {
     const {inodes} = this.cache
-    return this.cache.transaction(() => {
-      const existing = inodes.child(parent, name)
-      const fields = this.fieldsOf(probe, existing, now)
-      if (existing && (existing.type === fields.type || (!existing.typeKnown && existing.type !== 'dir' && fields.type !== 'dir'))) {
-        inodes.update(existing.ino, fields)
-        return inodes.get(existing.ino)!
-      }
-      if (existing) inodes.deleteSubtree(existing.ino)
-      return inodes.insert(parent, name, fields)
-    })
+    const existing = inodes.child(parent, name)
+    const fields = this.fieldsOf(probe, existing, Date.now())
+    if (existing && (existing.type === fields.type || (!existing.typeKnown && existing.type !== 'dir' && fields.type !== 'dir'))) {
+      inodes.update(existing.ino, fields)
+      return {...existing, ...fields}
+    }
+    if (existing) inodes.deleteSubtree(existing.ino)
+    return inodes.insert(parent, name, fields)
   }
 
   private fieldsOf(probe: Exclude<Probe, {kind: 'absent'}>, existing: InodeRow | undefined, now: number): InodeFields {
@@ -220,15 +227,13 @@ export class Catalog {
   }
 
   /**
-   * Forgets a row and everything below it, unless staged data lives there (then the local entries
-   * stay: they will be uploaded).
+   * Forgets a row and everything below it (in the caller's transaction), unless staged data lives
+   * there (then the local entries stay: they will be uploaded).
    */
-  forget(row: InodeRow): void {
+  private forgetIn(row: InodeRow): void {
     if (this.protectedInos().has(row.ino)) return
-    this.cache.transaction(() => {
-      this.cache.inodes.deleteSubtree(row.ino)
-      this.touchDir(row.parent)
-    })
+    this.cache.inodes.deleteSubtree(row.ino)
+    this.touchDir(row.parent)
   }
 
   /** Staged inodes and their ancestors: never forgotten because the store does not show them. */
@@ -272,12 +277,30 @@ export class Catalog {
     this.options.logger.debug('listed directory', {path: displayPath(prefix.slice(0, -1)), ino: dir.ino})
   }
 
-  /** Brings the attributes of these rows up to date, HEADing in parallel; drops rows that vanished. */
+  /**
+   * Brings the attributes of these rows (children of one directory, as a readdir page has them) up
+   * to date: HEADs in parallel, then one transaction records them all. Rows that vanished are dropped.
+   */
   async withAttributes(rows: InodeRow[]): Promise<InodeRow[]> {
+    const staged = new Set(this.cache.staging.inos())
+    const stale = rows.filter((row) => row.ino !== ROOT_INO && !this.fresh(row.attrsAt) && !staged.has(row.ino))
+    if (stale.length === 0) return rows
+    const parentPaths = new Map<Ino, string>()
+    const pathOf = (row: InodeRow): string => {
+      let parentPath = parentPaths.get(row.parent)
+      if (parentPath === undefined) {
+        parentPath = this.path(this.row(row.parent, 'readdir'))
+        parentPaths.set(row.parent, parentPath)
+      }
+      return parentPath === '' ? row.name : `${parentPath}/${row.name}`
+    }
     const {headQueue} = this.options
-    const refreshed = await Promise.all(rows.map((row) => (this.attrsCurrent(row) ? row : headQueue.add(() => this.refresh(row)))))
+    const probes = await Promise.all(stale.map((row) => headQueue.add(() => this.look(row, pathOf(row)))))
+    const current = this.cache.transaction(() => new Map(stale.map((row, index) => [row.ino, this.apply(row, probes[index])])))
     // A row whose kind changed got a new number (and is not what the listing showed): leave it out.
-    return refreshed.filter((row, index): row is InodeRow => row !== undefined && row.ino === rows[index].ino)
+    return rows
+      .map((row) => (current.has(row.ino) ? current.get(row.ino) : row))
+      .filter((row, index): row is InodeRow => row !== undefined && row.ino === rows[index].ino)
   }
 
   private childPath(parent: InodeRow, name: string): string {

@@ -1,6 +1,6 @@
 import {existsSync} from 'node:fs'
 import {readdir} from 'node:fs/promises'
-import {Readable} from 'node:stream'
+import {PassThrough, Readable} from 'node:stream'
 import PQueue from 'p-queue'
 import {fsError, isFsError, type FsError} from '../errors.js'
 import type {InodeRow} from '../cache/inode-table.js'
@@ -16,7 +16,6 @@ import {toFsError} from './errno.js'
 import {KeyedMutex, ReadWriteLock} from './locks.js'
 import {grantedAccess} from './permissions.js'
 import {copyPrefix, deletePrefix} from './prefix-mover.js'
-import {getRange} from './ranged-get.js'
 import {DEFAULT_READ_AHEAD, ReadAhead, type ReadAheadOptions} from './read-ahead.js'
 import {StagingArea} from './staging-area.js'
 import {StagingFiles} from './staging-files.js'
@@ -208,12 +207,13 @@ export class Fs implements PosixFs {
       const eof = rows.length <= limit
       let page = rows.slice(0, limit)
       if (options.attributes) page = await this.catalog.withAttributes(page)
+      const staged = options.attributes ? new Set(this.cache.staging.inos()) : undefined
       const entries: DirEntry[] = page.map((child) => ({
         name: child.name,
         ino: child.ino,
         type: child.type,
         cookie: BigInt(child.seq),
-        ...(options.attributes ? {attr: this.catalog.attrOf(child)} : {}),
+        ...(staged ? {attr: this.catalog.attrOf(child, staged.has(child.ino) ? this.cache.staging.get(child.ino) : undefined)} : {}),
       }))
       const verifier = (BigInt(this.cache.epoch) << 32n) | BigInt(this.cache.inodes.get(dir)?.cookieGen ?? 0)
       return {entries, eof, verifier}
@@ -370,8 +370,18 @@ export class Fs implements PosixFs {
     })
   }
 
+  /** An uploaded file streams from one GET, straight through; a staged one chunk by chunk through read(). */
   readStream(ino: Ino, range: {offset: number; length?: number} = {offset: 0}): Readable {
-    return Readable.from(this.streamChunks(ino, range.offset, range.length))
+    const output = new PassThrough({highWaterMark: STREAM_CHUNK})
+    const fail = (error: unknown): void => {
+      output.destroy(toFsError(error, 'read', this.pathOf(ino)))
+    }
+    this.openStream(ino, range.offset, range.length).then((source) => {
+      source.on('error', fail)
+      output.on('close', () => source.destroy())
+      source.pipe(output)
+    }, fail)
+    return output
   }
 
   write(ino: Ino, offset: number, data: Buffer, options: {stable?: boolean} = {}): Promise<Attr> {
@@ -577,26 +587,21 @@ export class Fs implements PosixFs {
 
   // ── internals: staging and uploads ────────────────────────────────────────────────────────────
 
-  private async *streamChunks(ino: Ino, offset: number, length: number | undefined): AsyncGenerator<Buffer> {
-    try {
-      const row = await this.namespace.read(() => this.fileRow(ino, 'read'))
-      const staged = this.cache.staging.get(ino)
-      if (!staged) {
-        const size = row.size
-        if (offset >= size) return
-        const key = this.catalog.path(row)
-        yield* getRange(this.store, key, offset, Math.min(length ?? size - offset, size - offset))
-        return
-      }
-      const end = length === undefined ? Number.POSITIVE_INFINITY : offset + length
-      for (let position = offset; position < end;) {
-        const {data, eof} = await this.read(ino, position, Math.min(STREAM_CHUNK, end - position))
-        if (data.length > 0) yield data
-        position += data.length
-        if (eof || data.length === 0) return
-      }
-    } catch (error) {
-      throw toFsError(error, 'read', this.pathOf(ino))
+  private async openStream(ino: Ino, offset: number, length: number | undefined): Promise<Readable> {
+    const row = await this.namespace.read(() => this.fileRow(ino, 'read'))
+    if (this.cache.staging.get(ino)) return Readable.from(this.stagedChunks(ino, offset, length))
+    const end = length === undefined ? row.size : Math.min(row.size, offset + length)
+    if (offset >= end) return Readable.from([])
+    return this.store.get(this.catalog.path(row), {offset, length: end - offset})
+  }
+
+  private async *stagedChunks(ino: Ino, offset: number, length: number | undefined): AsyncGenerator<Buffer> {
+    const end = length === undefined ? Number.POSITIVE_INFINITY : offset + length
+    for (let position = offset; position < end;) {
+      const {data, eof} = await this.read(ino, position, Math.min(STREAM_CHUNK, end - position))
+      if (data.length > 0) yield data
+      position += data.length
+      if (eof || data.length === 0) return
     }
   }
 

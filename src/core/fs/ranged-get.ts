@@ -1,21 +1,13 @@
 import type {ObjectStore} from '../store/object-store.js'
 
 /**
- * The bytes `[offset, offset + length)` of an object as a stream of chunks, never more than asked
- * for even if a server answers a range with more (s3rver answers `bytes=0-0` with the whole object).
+ * The bytes `[offset, offset + length)` of an object as a stream of chunks (the store never hands
+ * out more than the range). With `etag`, only that version is read: bytes of a staged file's base
+ * object must not come from a version another writer put meanwhile (StoreError PreconditionFailed).
  */
-export async function* getRange(store: ObjectStore, key: string, offset: number, length: number): AsyncGenerator<Buffer> {
-  let remaining = length
-  if (remaining <= 0) return
-  for await (const chunk of await store.get(key, {offset, length})) {
-    const buffer = chunk as Buffer
-    if (buffer.length >= remaining) {
-      yield buffer.subarray(0, remaining)
-      return
-    }
-    remaining -= buffer.length
-    yield buffer
-  }
+export async function* getRange(store: ObjectStore, key: string, offset: number, length: number, etag?: string): AsyncGenerator<Buffer> {
+  if (length <= 0) return
+  for await (const chunk of await store.get(key, {offset, length}, {ifMatch: etag})) yield chunk as Buffer
 }
 
 /** The bytes of a range in one buffer (for blocks and small reads). */

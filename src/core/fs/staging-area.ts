@@ -7,6 +7,7 @@ import {displayPath} from '../layout/keys.js'
 import {formatAttributes, type ObjectAttributes} from '../layout/metadata.js'
 import {timestampNow} from '../layout/timestamp.js'
 import type {Logger} from '../logger.js'
+import {isStoreError} from '../store/errors.js'
 import type {ObjectStore} from '../store/object-store.js'
 import {applyAttributeChanges} from './attribute-changes.js'
 import type {Catalog} from './catalog.js'
@@ -118,7 +119,7 @@ export class StagingArea {
       const local = unionRanges(staged.written, staged.fetched)
       for (const [start, stop] of gapsIn(local, offset, Math.min(end, staged.baseLimit))) {
         let position = start - offset
-        for await (const chunk of getRange(this.options.store, staged.base.key, start, stop - start)) {
+        for await (const chunk of getRange(this.options.store, staged.base.key, start, stop - start, staged.base.etag)) {
           position += chunk.copy(buffer, position)
         }
       }
@@ -156,6 +157,12 @@ export class StagingArea {
         result = await this.options.uploader.upload(staged, path, formatAttributes(attributes))
       } catch (error) {
         const cause = toFsError(error, syscall, displayPath(path))
+        if (isStoreError(error, 'PreconditionFailed')) {
+          // Filling the unwritten ranges from the new version would mix two versions in one object.
+          this.options.logger.error('the object was replaced by another writer since this file was staged; not uploaded, data kept staged', {
+            ino, path: displayPath(path), base: staged.base?.etag, error: error.message,
+          })
+        }
         throw fsError('EIO', syscall, displayPath(path), {cause, detail: `upload failed, data kept staged: ${cause.message}`})
       }
       const now = Date.now()

@@ -70,7 +70,7 @@ export class Uploader {
     let fetched = staged.fetched
     for (const [gapStart, gapEnd] of gaps) {
       let position = gapStart
-      for await (const buffer of getRange(this.store, staged.base.key, gapStart, gapEnd - gapStart)) {
+      for await (const buffer of getRange(this.store, staged.base.key, gapStart, gapEnd - gapStart, staged.base.etag)) {
         await this.files.write(staged.ino, position, buffer)
         position += buffer.length
       }
@@ -106,7 +106,7 @@ export class Uploader {
     const hash = createHash('sha256')
     for (const part of parts) {
       if (part.copy) {
-        for await (const chunk of getRange(this.store, base.key, part.start, part.end - part.start)) hash.update(chunk)
+        for await (const chunk of getRange(this.store, base.key, part.start, part.end - part.start, base.etag)) hash.update(chunk)
       } else {
         current = await this.fill(current, part.start, part.end)
         hash.update(await this.files.read(staged.ino, part.start, part.end - part.start))
