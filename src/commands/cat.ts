@@ -2,10 +2,9 @@ import {Args, Flags} from '@oclif/core'
 import {pipeline} from 'node:stream/promises'
 
 import {fsError} from '../core/errors.js'
-import {BaseCommand} from './base-command.js'
+import {BaseCommand} from '../cli/base-command.js'
 
 export default class Cat extends BaseCommand {
-  static override hidden = false
   static override summary = 'Stream a file of a store to stdout.'
   static override description = `Binary-safe, streamed with read-ahead. Symlinks are followed as cat on a mount would \
 (targets resolve inside the store; more than 40 levels fail with ELOOP). A reader that stops early \
@@ -16,6 +15,8 @@ export default class Cat extends BaseCommand {
     {description: '100 bytes from offset 4096.', command: '<%= config.bin %> <%= command.id %> s3://photos/2024/raw.bin --offset 4096 --length 100 | xxd'},
     {description: 'A file of a local store.', command: '<%= config.bin %> <%= command.id %> /srv/zerofs/projects/README'},
   ]
+
+  static override checkStoreOnFailure = true
 
   static override args = {
     location: Args.string({

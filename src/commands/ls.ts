@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import type {Fs} from '../core/fs/fs.js'
 import type {Attr, DirEntry, FileType, Ino, Timestamp} from '../core/fs/types.js'
 import type {ListEntry} from '../core/store/object-store.js'
-import {BaseCommand, type BaseFlags} from './base-command.js'
+import {BaseCommand, type BaseFlags} from '../cli/base-command.js'
 
 /** Entries per readdir or printed page: what a listing holds in memory at once. */
 const PAGE_SIZE = 1000
@@ -21,7 +21,6 @@ interface Listed {
 }
 
 export default class Ls extends BaseCommand {
-  static override hidden = false
   static override summary = 'List a directory of a store, like ls.'
   static override description = `Names are printed one per line, sorted by name, as they arrive: a directory of any size is listed \
 with bounded memory, also with --json (written incrementally as one JSON object). -l shows the mode, uid, gid, size, \
@@ -36,6 +35,7 @@ default store is listed. Keys that cannot be POSIX paths are hidden here as by s
   ]
 
   static override enableJsonFlag = true
+  static override checkStoreOnFailure = true
 
   static override args = {
     location: Args.string({
