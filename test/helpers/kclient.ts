@@ -41,8 +41,10 @@ export async function runInGuest(script: string, args: string[], options: GuestO
   })
   let output = ''
   let partial = ''
-  const collect = (chunk: Buffer): void => {
-    const text = chunk.toString('utf8')
+  // Decode through each stream's own StringDecoder: a chunk may end inside a multi-byte character.
+  child.stdout.setEncoding('utf8')
+  child.stderr.setEncoding('utf8')
+  const collect = (text: string): void => {
     output += text
     const lines = (partial + text).split('\n')
     partial = lines.pop() ?? ''
