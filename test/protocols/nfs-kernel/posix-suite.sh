@@ -6,7 +6,7 @@
 #
 # LONGNAMES=1 adds the 255/256-byte name checks (s3rver exits on key components over ~240 bytes).
 # Each check prints "ok LABEL NAME" or "not ok LABEL NAME" followed by "#"-prefixed details.
-# Work happens in MOUNT/work (removed at the end); MOUNT/keep is left for the host to inspect
+# Each check works in its own MOUNT/work/NAME (all removed at the end); MOUNT/keep is left for the host to inspect
 # through the S3 API afterwards. Exit status: the number of failed checks.
 set -u
 TREE=/usr/lib/python3.11/email   # a real tree of files and directories (and what the host compares keep/tree with)
@@ -23,12 +23,12 @@ t_read_write() {
     echo hello >f
     [ "$(cat f)" = hello ]
     printf ' world' >>f
-    [ "$(cat f)" = "hello world" ]
+    same "$(cat f)" "$(printf 'hello\n world')"
     echo bye >f
     [ "$(cat f)" = bye ]
     printf 'XY' | dd of=f bs=1 seek=1 conv=notrunc status=none
     [ "$(cat f)" = bXY ]
-    yes zerofs | head -c 3000000 >/tmp/big
+    head -c 3000000 < <(yes zerofs) >/tmp/big
     cp /tmp/big big
     cmp /tmp/big big
     dd if=/dev/zero of=sparse bs=1 count=1 seek=100000 status=none
@@ -46,11 +46,11 @@ t_truncate() {
     truncate -s 10 t
     [ "$(stat -c %s t)" = 10 ]
     cmp <(printf 'abc\0\0\0\0\0\0\0') t
-    yes | head -c 2000000 >t2
+    head -c 2000000 < <(yes) >t2
     truncate -s 1000 t2
     drop_caches
     [ "$(stat -c %s t2)" = 1000 ]
-    cmp <(yes | head -c 1000) t2
+    cmp <(head -c 1000 < <(yes)) t2
     truncate -s 0 t
     [ ! -s t ]
 }
@@ -58,25 +58,31 @@ t_truncate() {
 t_rename() {
     echo a >r1
     mv r1 r2
-    [ ! -e r1 ] && [ "$(cat r2)" = a ]
+    [ ! -e r1 ]
+    [ "$(cat r2)" = a ]
     echo b >r3
     mv r3 r2                               # over an existing file
-    [ "$(cat r2)" = b ] && [ ! -e r3 ]
+    [ "$(cat r2)" = b ]
+    [ ! -e r3 ]
     mkdir -p d1/sub && echo c >d1/sub/f
     mv d1 d2                               # a directory with contents
-    [ "$(cat d2/sub/f)" = c ] && [ ! -e d1 ]
+    [ "$(cat d2/sub/f)" = c ]
+    [ ! -e d1 ]
     mkdir d3
     mv r2 d3/                              # across directories
     [ -f d3/r2 ]
     mkdir empty
     "$PY" -c "import os; os.rename('d2', 'empty')"   # over an empty directory
-    [ "$(cat empty/sub/f)" = c ] && [ ! -e d2 ]
+    [ "$(cat empty/sub/f)" = c ]
+    [ ! -e d2 ]
     mkdir full && touch full/x
     expect_errno ENOTEMPTY "os.rename('empty', 'full')"
     expect_errno ENOTDIR "os.rename('full', 'd3/r2')"
     expect_errno EISDIR "os.rename('d3/r2', 'full')"
     drop_caches
-    [ "$(cat empty/sub/f)" = c ] && [ "$(cat d3/r2)" = b ] && [ -e full/x ]
+    [ "$(cat empty/sub/f)" = c ]
+    [ "$(cat d3/r2)" = b ]
+    [ -e full/x ]
 }
 
 t_unlink_open() {
@@ -98,7 +104,7 @@ os.close(fd)
 EOF
     # the client removes the .nfsXXXX file once the last descriptor is closed
     for _ in $(seq 100); do ls -A | grep -q '^\.nfs' || break; sleep 0.1; done
-    ! ls -A | grep '^\.nfs'
+    absent grep '^\.nfs' <(ls -A)
 }
 
 t_attributes() {
@@ -124,16 +130,20 @@ t_attributes() {
 t_symlinks() {
     echo target >tgt
     ln -s tgt l1
-    [ "$(readlink l1)" = tgt ] && [ "$(cat l1)" = target ]
+    [ "$(readlink l1)" = tgt ]
+    [ "$(cat l1)" = target ]
     ln -s /nonexistent/abs l2
-    [ -L l2 ] && [ ! -e l2 ] && [ "$(readlink l2)" = /nonexistent/abs ]
+    [ -L l2 ]
+    [ ! -e l2 ]
+    [ "$(readlink l2)" = /nonexistent/abs ]
     mkdir sd
     ln -s ../tgt sd/up
     [ "$(cat sd/up)" = target ]
     rm l1
     [ -e tgt ]
     drop_caches
-    [ "$(readlink l2)" = /nonexistent/abs ] && [ "$(stat -c %F sd/up)" = "symbolic link" ]
+    [ "$(readlink l2)" = /nonexistent/abs ]
+    [ "$(stat -c %F sd/up)" = "symbolic link" ]
 }
 
 t_directories() {
@@ -184,7 +194,8 @@ t_long_names() {
     expect_errno ENAMETOOLONG "open('$n256', 'w')"
     expect_errno ENAMETOOLONG "os.mkdir('$n256')"
     drop_caches
-    [ "$(cat "$n255")" = long ] && [ -d "$d255" ]
+    [ "$(cat "$n255")" = long ]
+    [ -d "$d255" ]
     rm "$n255"
     rmdir "$d255"
 }
@@ -196,7 +207,7 @@ t_thousand_entries() {
     [ "$(ls -l big | grep -c '^-')" = 1000 ]
     drop_caches
     [ "$(find big -type f | wc -l)" = 1000 ]
-    [ "$(ls -f big | LC_ALL=C sort | head -3 | tr '\n' ' ')" = ". .. f1 " ]
+    same "$(ls -f big | LC_ALL=C sort | head -3 | tr '\n' ' ')" ". .. f1 "
     rm -r big
     [ ! -e big ]
 }
@@ -217,12 +228,15 @@ t_copy_trees() {
 }
 
 t_two_writers() {
-    (yes one | head -c 4000000 >w1) &
-    (yes two | head -c 4000000 >w2) &
-    wait
+    head -c 4000000 < <(yes one) >w1 &
+    local first=$!
+    head -c 4000000 < <(yes two) >w2 &
+    local second=$!
+    wait "$first"
+    wait "$second"
     drop_caches
-    cmp <(yes one | head -c 4000000) w1
-    cmp <(yes two | head -c 4000000) w2
+    cmp <(head -c 4000000 < <(yes one)) w1
+    cmp <(head -c 4000000 < <(yes two)) w2
 }
 
 t_special_files() {
@@ -231,13 +245,14 @@ t_special_files() {
     mknod c c 1 3
     [ "$(stat -c '%F %t %T' c)" = "character special file 1 3" ]
     drop_caches
-    [ -p p ] && [ -c c ]
+    [ -p p ]
+    [ -c c ]
     rm p c
 }
 
 t_reserved_hidden() {
-    ! ls -A .. | grep -x .zerofs
-    [ ! -e ../.zerofs ]
+    absent grep -x .zerofs <(ls -A "$MOUNT")
+    [ ! -e "$MOUNT/.zerofs" ]
 }
 
 t_remove_work() {
@@ -256,7 +271,7 @@ keep_for_the_host() {  # what nfs-kernel.test.ts checks in the bucket afterwards
     touch -m -d @1600000000 hello.txt
     ln -s hello.txt link
     mkdir dir
-    yes zerofs | head -c 5242880 >big.bin
+    head -c 5242880 < <(yes zerofs) >big.bin
     mkfifo fifo
     cp -a "$SRC" tree
 }
