@@ -75,14 +75,6 @@ export function editCache<T>(world: FsWorld, edit: (db: Database.Database) => T)
   }
 }
 
-export function inoOf(world: FsWorld, name: string): bigint {
-  return editCache(world, (db) => {
-    const row = db.prepare('SELECT ino FROM inodes WHERE name = ?').get(name) as {ino: number} | undefined
-    assert.ok(row, `a cache entry named ${name}`)
-    return BigInt(row.ino)
-  })
-}
-
 const childScript = fileURLToPath(new URL('writer-child.ts', import.meta.url))
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 

@@ -62,8 +62,8 @@ export class CacheComparison {
       this.unlisted(parent, entry, name)
       return
     }
-    // A directory entry where the bucket has a file of its name: the directory may yet show up
-    // further on (it wins); if not, the search for entries the bucket lacks finds it.
+    // The cache has a directory where the bucket (so far) has a file of that name: the directory may
+    // yet show up further on (it sorts after the file, and wins); if not, reportMissing finds it.
     if (!isDir && row.type === 'dir') return
     this.seen(row.ino)
     if (this.options.protectedInos.has(row.ino) || row.seenAt >= this.options.startedAt) return

@@ -93,7 +93,7 @@ export class CacheStructure {
     return this.cache.transaction(() => Number(this.cache.db.prepare('DELETE FROM inodes WHERE ino NOT IN (SELECT ino FROM temp.fsck_reachable)').run().changes))
   }
 
-  /** Interrupted directory renames: the directory's keys may be under both names. */
+  /** Interrupted renames (journaled by the core): the keys may be under both names. */
   *pendingRenames(): Generator<{id: number; problem: Omit<Problem, 'severity' | 'repaired'>}> {
     for (const rename of this.cache.renames.pending()) {
       yield {

@@ -6,7 +6,7 @@ import {acquireOwnerLock, cacheOwner} from '../cache/owner-lock.js'
 import type {Ino} from '../fs/types.js'
 import {silentLogger, type Logger} from '../logger.js'
 import type {ObjectStore} from '../store/object-store.js'
-import {BucketCheck} from './bucket-check.js'
+import {BucketCheck, type BucketCounts} from './bucket-check.js'
 import {inspectCache, metaDbFile, openCacheAsOwner, openCacheReadOnly, type CacheAccess, type CacheState} from './cache-access.js'
 import {CacheComparison} from './cache-comparison.js'
 import {CacheStructure} from './cache-structure.js'
@@ -65,6 +65,9 @@ class FsckRun {
   private readonly lostAndFound: LostAndFound
   /** A damaged cache was moved aside. */
   private rebuilt = false
+  private cache?: CacheAccess
+  /** Journaled writes found. */
+  private staged = 0
 
   constructor(private readonly options: FsckOptions) {
     this.repair = options.repair ?? false
@@ -92,51 +95,26 @@ class FsckRun {
       repair: this.repair ? {lostAndFound: this.lostAndFound} : undefined,
       report: this.report,
     })
-    // Opening as the owner migrates an outdated schema (even an empty one).
-    let cache = hasTables(state) || (this.repair && state.kind === 'outdated') ? this.openCache() : undefined
-    let staged = 0
-    let counts = {objects: 0, directories: 0}
-    let compared = 0
+    let walked: WalkCounts
     try {
+      // Opening as the owner migrates an outdated schema (even an empty one).
+      if (hasTables(state) || (this.repair && state.kind === 'outdated')) this.cache = this.openCache()
       // A damaged journal cannot say which data files it describes: they stay for the repair to set aside.
-      if (state.kind !== 'damaged') await staging.checkFiles(cache?.staging)
-      if (cache) {
-        const structure = CacheStructure.analyse(cache)
-        for (const problem of structure.problems(this.repair)) this.report(problem)
-        staged = cache.staging.inos().length
-        const pending = staging.checkEntries(cache, structure)
-        const renames = [...structure.pendingRenames()]
-        if (this.repair) structure.forgetUnreachable()
-        if (this.repair && (pending.length > 0 || renames.length > 0)) {
-          cache.close()
-          cache = undefined
-          const failure = await runCoreRecovery(store, cacheDir, this.logger)
-          cache = this.openCache()
-          const after = cache
-          staging.reportPending(pending, {uploaded: (ino) => after.staging.get(ino) === undefined, failure})
-          const left = new Set(after.renames.pending().map((rename) => rename.id))
-          for (const {id, problem} of renames) {
-            const repaired = !left.has(id)
-            this.report({...problem, severity: 'error', detail: `${problem.detail}; ${repaired ? 'finished' : `not finished${failure ? `: ${failure}` : ''}`}`, repaired})
-          }
-        } else {
-          staging.reportPending(pending)
-          for (const {problem} of renames) this.report(asLiveOwnersWork({...problem, severity: 'error', repaired: false}, this.liveOwner))
-        }
-      }
-      ({counts, compared} = await this.walk(cache, startedAt))
+      if (state.kind !== 'damaged') await staging.checkFiles(this.cache?.staging)
+      if (this.cache) await this.checkJournals(this.cache, staging)
+      walked = await this.walk(this.cache, startedAt)
     } finally {
-      cache?.close()
+      this.closeCache()
     }
     await checkMultipartUploads({store, olderThanMs: this.options.olderThanMs ?? DEFAULT_OLDER_THAN_MS, now: Date.now(), repairing: this.repair, report: this.report})
     return {
       store: store.url,
       cacheDir,
       cache: state.kind === 'absent' ? (this.rebuilt ? 'rebuilt' : 'absent') : 'present',
-      objects: counts.objects,
-      directories: counts.directories,
-      cacheEntries: compared,
-      staged,
+      objects: walked.objects,
+      directories: walked.directories,
+      cacheEntries: walked.compared,
+      staged: this.staged,
       errors: this.tally.errors,
       warnings: this.tally.warnings,
       infos: this.tally.infos,
@@ -144,6 +122,42 @@ class FsckRun {
       left: this.tally.left,
       exitCode: this.tally.exitCode,
     }
+  }
+
+  /**
+   * The inode table's shape, the staging journal and the rename journal. A repair settles what it
+   * can itself, then lets the core's recovery finish renames and upload staged data (the cache is
+   * closed meanwhile, and reopened to see what is left).
+   */
+  private async checkJournals(cache: CacheAccess, staging: StagingCheck): Promise<void> {
+    const structure = CacheStructure.analyse(cache)
+    for (const problem of structure.problems(this.repair)) this.report(problem)
+    this.staged = cache.staging.inos().length
+    const pending = staging.checkEntries(cache, structure)
+    const renames = [...structure.pendingRenames()]
+    if (!this.repair || (pending.length === 0 && renames.length === 0)) {
+      if (this.repair) structure.forgetUnreachable()
+      staging.reportPending(pending)
+      for (const {problem} of renames) this.report(asLiveOwnersWork({...problem, severity: 'error', repaired: false}, this.liveOwner))
+      return
+    }
+    structure.forgetUnreachable()
+    this.closeCache()
+    const failure = await runCoreRecovery(this.options.store, this.options.cacheDir, this.logger)
+    const after = this.cache = this.openCache()
+    staging.reportPending(pending, {uploaded: (ino) => after.staging.get(ino) === undefined, failure})
+    const left = new Set(after.renames.pending().map((rename) => rename.id))
+    for (const {id, problem} of renames) {
+      const repaired = !left.has(id)
+      const outcome = repaired ? 'finished' : `not finished${failure ? `: ${failure}` : ''}`
+      this.report({...problem, severity: 'error', detail: `${problem.detail}; ${outcome}`, repaired})
+    }
+  }
+
+  private closeCache(): void {
+    const cache = this.cache
+    this.cache = undefined
+    cache?.close()
   }
 
   /** The database file's state; a damaged one is reported (and moved aside when repairing). */
@@ -194,7 +208,7 @@ class FsckRun {
   }
 
   /** The bucket walk, comparing each entry with the cache (if there is one) as it passes. */
-  private async walk(cache: CacheAccess | undefined, startedAt: number): Promise<{counts: {objects: number; directories: number}; compared: number}> {
+  private async walk(cache: CacheAccess | undefined, startedAt: number): Promise<WalkCounts> {
     let comparison: CacheComparison | undefined
     if (cache) {
       CacheStructure.analyse(cache)
@@ -214,9 +228,13 @@ class FsckRun {
     const counts = await bucket.run()
     comparison?.finishWalk()
     comparison?.reportMissing()
-    return {counts, compared: comparison?.compared ?? 0}
+    return {...counts, compared: comparison?.compared ?? 0}
   }
+}
 
+interface WalkCounts extends BucketCounts {
+  /** Cache entries compared with the bucket. */
+  compared: number
 }
 
 /** Whether the database has the tables (schema version 0 is an empty file). */

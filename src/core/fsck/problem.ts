@@ -72,7 +72,7 @@ export const PROBLEM_KINDS: Readonly<Record<ProblemKind, ProblemKindInfo>> = {
   },
   'cache-rename-pending': {
     group: 'cache',
-    title: 'an interrupted directory rename: the directory has two names in the bucket',
+    title: 'an interrupted rename: the entry (a directory\'s keys) may be under two names in the bucket',
     advice: 'run fsck --repair (or start zerofs serve): the rename is finished',
   },
   'cache-missing-object': {
