@@ -75,18 +75,35 @@ t_restart() {
     local periodic
     periodic=$(cat /proc/sys/vm/dirty_writeback_centisecs)
     echo 0 >/proc/sys/vm/dirty_writeback_centisecs
-    "$PY" - "$HOST" "$HANDSHAKE_PORT" <<'PYTHON'
-import ctypes, os, socket, sys
+    "$PY" - "$HOST" "$HANDSHAKE_PORT" "$MOUNT" <<'PYTHON'
+import ctypes, os, socket, sys, time
 libc = ctypes.CDLL(None, use_errno=True)
 libc.sync_file_range.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-WAIT_BEFORE, WRITE, WAIT_AFTER = 1, 2, 4   # SYNC_FILE_RANGE_* of <fcntl.h>
+SYNC_FILE_RANGE_WRITE = 2   # <fcntl.h>: start writeback, do not wait for it
+mount = sys.argv[3]
+
+def acknowledged():
+    """Bytes the server acknowledged in WRITE replies on this mount (serverwritebytes)."""
+    here = False
+    for line in open('/proc/self/mountstats'):
+        fields = line.split()
+        if fields and fields[0] == 'device':
+            here = len(fields) > 4 and fields[4] == mount
+        elif here and fields and fields[0] == 'bytes:':
+            return int(fields[6])
+    raise SystemExit(f'no statistics for {mount}')
+
 data = open('/tmp/inflight', 'rb').read()
 third = len(data) // 3
+before = acknowledged()
 fd = os.open('inflight', os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o644)
 os.write(fd, data[:third])
-# Sent and acknowledged UNSTABLE, not committed: what the client must send again to the new server.
-if libc.sync_file_range(fd, 0, 0, WAIT_BEFORE | WRITE | WAIT_AFTER) != 0:
+if libc.sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE) != 0:
     raise OSError(ctypes.get_errno(), 'sync_file_range')
+# Kill once part of it is acknowledged UNSTABLE and the rest is still on the wire: the client cannot
+# have committed it yet (it commits after the last write returns), so it must send it again.
+while acknowledged() - before < 4 << 20:
+    time.sleep(0.01)
 os.write(fd, data[third:])  # and more, not sent yet, when the server dies
 with socket.create_connection((sys.argv[1], int(sys.argv[2]))) as host:
     host.sendall(b'kill\n')
