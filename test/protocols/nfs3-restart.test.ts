@@ -31,12 +31,12 @@ describe('NFSv3 across a server restart', () => {
     try {
       assert.equal((await client.getattr(root)).status, 0, 'the root handle still works without a new MNT')
       assert.equal((await client.lookup(dir, 'data')).status, 0)
-      const again = await client.write(file, 0n, Buffer.from('after'), 0)
+      const again = await client.write(file, 0n, Buffer.from('BEFORE'), 0)
       assert.equal(again.status, 0)
       assert.notDeepEqual(again.verifier, written.verifier, 'a new verifier tells the client to resend what it had not committed')
       const committed = await client.commit(file)
       assert.deepEqual(committed.verifier, again.verifier)
-      assert.equal((await client.read(file, 0n, 100)).data?.toString(), 'after the restart')
+      assert.equal((await client.read(file, 0n, 100)).data?.toString(), 'BEFORE the restart')
     } finally {
       await client.close()
     }
