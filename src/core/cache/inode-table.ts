@@ -36,6 +36,9 @@ export interface InodeRow {
 
 export type InodeFields = Omit<InodeRow, 'ino' | 'parent' | 'name' | 'seq' | 'cookieGen'>
 
+/** A child as a readdir without attributes shows it. */
+export type ChildEntry = Pick<InodeRow, 'ino' | 'name' | 'type' | 'seq'>
+
 interface RawRow {
   ino: number
   parent: number
@@ -157,6 +160,13 @@ export class InodeTable {
   children(parent: Ino, afterSeq: number, limit: number): InodeRow[] {
     const rows = this.statement('SELECT * FROM inodes WHERE parent = ? AND seq > ? ORDER BY seq LIMIT ?').all(parent, afterSeq, limit) as RawRow[]
     return rows.map(fromRaw)
+  }
+
+  /** Like children, only what a plain readdir shows (reading whole rows costs most of a long listing). */
+  childEntries(parent: Ino, afterSeq: number, limit: number): ChildEntry[] {
+    const rows = this.statement('SELECT ino, name, type, seq FROM inodes WHERE parent = ? AND seq > ? ORDER BY seq LIMIT ?')
+      .all(parent, afterSeq, limit) as Array<Pick<RawRow, 'ino' | 'name' | 'type' | 'seq'>>
+    return rows.map((raw) => ({ino: BigInt(raw.ino), name: raw.name, type: raw.type as FileType, seq: raw.seq}))
   }
 
   hasChildren(parent: Ino): boolean {

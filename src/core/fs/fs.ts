@@ -3,7 +3,7 @@ import {readdir} from 'node:fs/promises'
 import {PassThrough, Readable} from 'node:stream'
 import PQueue from 'p-queue'
 import {fsError, isFsError, type FsError} from '../errors.js'
-import type {InodeRow} from '../cache/inode-table.js'
+import type {ChildEntry, InodeRow} from '../cache/inode-table.js'
 import {MetaCache} from '../cache/meta-cache.js'
 import {byteLength, checkNewName, dirPrefix, DIRECTORY_CONTENT_TYPE, displayPath, joinPath, KEY_MAX, markerKey, NAME_MAX} from '../layout/keys.js'
 import {formatAttributes, type ObjectAttributes} from '../layout/metadata.js'
@@ -203,18 +203,20 @@ export class Fs implements PosixFs {
       const row = this.dirRow(dir, 'readdir')
       await this.catalog.ensureListing(row, cookie === 0n)
       const limit = Math.max(1, count)
-      const rows = this.cache.inodes.children(dir, Number(cookie), limit + 1)
-      const eof = rows.length <= limit
-      let page = rows.slice(0, limit)
-      if (options.attributes) page = await this.catalog.withAttributes(page)
-      const staged = options.attributes ? new Set(this.cache.staging.inos()) : undefined
-      const entries: DirEntry[] = page.map((child) => ({
-        name: child.name,
-        ino: child.ino,
-        type: child.type,
-        cookie: BigInt(child.seq),
-        ...(staged ? {attr: this.catalog.attrOf(child, staged.has(child.ino) ? this.cache.staging.get(child.ino) : undefined)} : {}),
-      }))
+      const toEntry = (child: ChildEntry): DirEntry => ({name: child.name, ino: child.ino, type: child.type, cookie: BigInt(child.seq)})
+      let entries: DirEntry[]
+      let eof: boolean
+      if (options.attributes) {
+        const rows = this.cache.inodes.children(dir, Number(cookie), limit + 1)
+        eof = rows.length <= limit
+        const page = await this.catalog.withAttributes(rows.slice(0, limit))
+        const staged = new Set(this.cache.staging.inos())
+        entries = page.map((child) => ({...toEntry(child), attr: this.catalog.attrOf(child, staged.has(child.ino) ? this.cache.staging.get(child.ino) : undefined)}))
+      } else {
+        const children = this.cache.inodes.childEntries(dir, Number(cookie), limit + 1)
+        eof = children.length <= limit
+        entries = children.slice(0, limit).map(toEntry)
+      }
       const verifier = (BigInt(this.cache.epoch) << 32n) | BigInt(this.cache.inodes.get(dir)?.cookieGen ?? 0)
       return {entries, eof, verifier}
     })
