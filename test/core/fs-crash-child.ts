@@ -12,7 +12,7 @@ import {S3RVER_CREDENTIALS} from '../helpers/s3rver.js'
 export interface CrashChildConfig {
   store: {kind: 'file'; dir: string} | {kind: 's3'; endpoint: string; bucket: string; prefix: string}
   cacheDir: string
-  scenario: 'staged-writes' | 'directory-rename'
+  scenario: 'staged-writes' | 'directory-rename' | 'file-rename'
 }
 
 const owner = {uid: 1000, gid: 1000}
@@ -23,18 +23,18 @@ async function openStore(config: CrashChildConfig['store']): Promise<ObjectStore
     : S3Store.open(config.bucket, config.prefix, {endpoint: config.endpoint, credentials: S3RVER_CREDENTIALS})
 }
 
-/** The store, except that the third copy never finishes: the process is killed mid-rename. */
-function stallingOnThirdCopy(store: ObjectStore, onStall: () => void): ObjectStore {
-  let copies = 0
+/** The store, except that its `nth` call of `method` never finishes: the process is killed there. */
+function stallingOn(store: ObjectStore, method: 'copy' | 'delete', nth: number, onStall: () => void): ObjectStore {
+  let calls = 0
   return new Proxy(store, {
     get(target, property, receiver) {
-      if (property === 'copy') {
-        return async (...args: Parameters<ObjectStore['copy']>) => {
-          if (++copies === 3) {
+      if (property === method) {
+        return async (...args: unknown[]) => {
+          if (++calls === nth) {
             onStall()
             await new Promise(() => undefined)
           }
-          return target.copy(...args)
+          return (target[method] as (...values: unknown[]) => Promise<void>).apply(target, args)
         }
       }
       const value = Reflect.get(target, property, receiver) as unknown
@@ -64,12 +64,20 @@ async function main(): Promise<void> {
     await fs.write(existing.ino, 2, Buffer.from('XX'))
     await fs.setattr(existing.ino, {mode: 0o600})
     report({ready: true, inos})
-  } else {
-    const stalling = stallingOnThirdCopy(store, () => report({ready: true}))
+  } else if (config.scenario === 'directory-rename') {
+    const stalling = stallingOn(store, 'copy', 3, () => report({ready: true}))
     const fs = await Fs.open({store: stalling, cacheDir: config.cacheDir, flushDelayMs: 3_600_000})
     const dir = await fs.lookup(ROOT_INO, 'old')
     report({dir: dir.ino})
     await fs.rename(ROOT_INO, 'old', ROOT_INO, 'new')
+  } else {
+    // The object is copied to its new name; the process dies before the old one is deleted.
+    const stalling = stallingOn(store, 'delete', 1, () => report({ready: true}))
+    const fs = await Fs.open({store: stalling, cacheDir: config.cacheDir, flushDelayMs: 3_600_000})
+    const docs = await fs.lookup(ROOT_INO, 'docs')
+    const file = await fs.lookup(docs.ino, 'draft.txt')
+    report({file: file.ino})
+    await fs.rename(docs.ino, 'draft.txt', docs.ino, 'final.txt')
   }
   await new Promise(() => undefined)
 }

@@ -1,10 +1,16 @@
 import type Database from 'better-sqlite3'
 import type {Ino} from '../fs/types.js'
 
-/** A directory rename under way: its keys move from one prefix to another before the row moves. */
+/**
+ * A rename under way in the store: a file's object is copied to its new key, or every key under a
+ * directory's prefix to the new prefix; then the sources are deleted and the row moves. Journaled
+ * before the first copy, so that the next owner finishes a rename a crash interrupted.
+ */
 export interface PendingRename {
   id: number
+  kind: 'file' | 'dir'
   ino: Ino
+  /** A directory's key prefix (`a/b/`), or a file's key (`a/b`). */
   fromPrefix: string
   toPrefix: string
   toParent: Ino
@@ -14,6 +20,7 @@ export interface PendingRename {
 
 interface RawRename {
   id: number
+  kind: string
   ino: number
   from_prefix: string
   to_prefix: string
@@ -27,8 +34,8 @@ export class RenameJournal {
 
   begin(rename: Omit<PendingRename, 'id' | 'startedAt'>): PendingRename {
     const startedAt = Date.now()
-    const result = this.db.prepare('INSERT INTO renames (ino, from_prefix, to_prefix, to_parent, to_name, started_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(rename.ino, rename.fromPrefix, rename.toPrefix, rename.toParent, rename.toName, startedAt)
+    const result = this.db.prepare('INSERT INTO renames (kind, ino, from_prefix, to_prefix, to_parent, to_name, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(rename.kind, rename.ino, rename.fromPrefix, rename.toPrefix, rename.toParent, rename.toName, startedAt)
     return {...rename, id: Number(result.lastInsertRowid), startedAt}
   }
 
@@ -40,6 +47,7 @@ export class RenameJournal {
     const rows = this.db.prepare('SELECT * FROM renames ORDER BY id').all() as RawRename[]
     return rows.map((raw) => ({
       id: raw.id,
+      kind: raw.kind === 'file' ? 'file' : 'dir',
       ino: BigInt(raw.ino),
       fromPrefix: raw.from_prefix,
       toPrefix: raw.to_prefix,

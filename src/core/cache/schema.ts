@@ -88,6 +88,11 @@ const migrations: Array<(db: Database.Database) => void> = [
       CREATE INDEX inodes_order ON inodes (parent, seq);
     `)
   },
+  (db) => {
+    // File renames are journaled too (copy, then delete: a crash between them left both names).
+    // For a file, from_prefix and to_prefix hold the two keys.
+    db.exec(`ALTER TABLE renames ADD COLUMN kind TEXT NOT NULL DEFAULT 'dir'`)
+  },
 ]
 
 export const SCHEMA_VERSION = migrations.length

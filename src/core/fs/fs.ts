@@ -5,6 +5,7 @@ import PQueue from 'p-queue'
 import {fsError, isFsError, type FsError} from '../errors.js'
 import type {ChildEntry, InodeRow} from '../cache/inode-table.js'
 import {MetaCache} from '../cache/meta-cache.js'
+import type {PendingRename} from '../cache/rename-journal.js'
 import {byteLength, checkNewName, dirPrefix, DIRECTORY_CONTENT_TYPE, displayPath, joinPath, KEY_MAX, markerKey, NAME_MAX} from '../layout/keys.js'
 import {formatAttributes, type ObjectAttributes} from '../layout/metadata.js'
 import {fileTypeOfMode, makeMode, S_IFMT} from '../layout/mode.js'
@@ -481,14 +482,16 @@ export class Fs implements PosixFs {
   private async walk(path: string, follow: boolean): Promise<InodeRow> {
     const root = this.catalog.row(ROOT_INO, 'resolve')
     const pending = splitPath(path)
+    // Errors name the path as asked for, in the core's form ('/a/b'), whatever its slashes were.
+    const shown = displayPath(pending.join('/'))
     let current = root
     let hops = 0
     while (pending.length > 0) {
       const name = pending.shift()!
-      if (current.type !== 'dir') throw fsError('ENOTDIR', 'resolve', displayPath(path))
+      if (current.type !== 'dir') throw fsError('ENOTDIR', 'resolve', shown)
       const child = await this.childOrThrow(current, name, 'resolve')
       if (follow && child.type === 'symlink') {
-        if (++hops > MAX_SYMLINK_HOPS) throw fsError('ELOOP', 'resolve', displayPath(path))
+        if (++hops > MAX_SYMLINK_HOPS) throw fsError('ELOOP', 'resolve', shown)
         const target = await this.targetOf(child)
         pending.unshift(...splitPath(target))
         if (target.startsWith('/')) current = root
@@ -623,32 +626,59 @@ export class Fs implements PosixFs {
     await this.inoLocks.runAll(inos, async () => {
       const fromPath = this.catalog.path(source)
       const staged = this.cache.staging.get(source.ino)
+      const move = {ino: source.ino, fromPrefix: fromPath, toPrefix: toPath, toParent, toName}
+      let journaled: PendingRename | undefined
       if (staged && !staged.base) {
         // Nothing uploaded yet: the journal entry just follows the inode. A replaced object goes.
         if (target) await this.store.delete([toPath])
       } else {
-        const head = await this.store.head(fromPath)
-        if (!head) throw fsError('ENOENT', 'rename', displayPath(fromPath), {detail: 'the object vanished from the store'})
-        await this.store.copy(fromPath, toPath, {metadata: head.metadata, contentType: head.contentType})
+        journaled = this.cache.renames.begin({kind: 'file', ...move})
+        try {
+          const head = await this.store.head(fromPath)
+          if (!head) throw fsError('ENOENT', 'rename', displayPath(fromPath), {detail: 'the object vanished from the store'})
+          await this.store.copy(fromPath, toPath, {metadata: head.metadata, contentType: head.contentType})
+        } catch (error) {
+          // Nothing deleted yet (a copy replaces its target whole): the rename did not happen.
+          this.cache.renames.finish(journaled.id)
+          throw error
+        }
+        // From here on the rename can only go forward: a failure leaves it journaled for the next open.
         await this.store.delete([fromPath])
       }
-      this.cache.transaction(() => {
-        if (target) {
-          this.cache.staging.delete(target.ino)
-          this.cache.inodes.deleteSubtree(target.ino)
-        }
-        if (staged?.base) this.cache.staging.put({...staged, base: {...staged.base, key: toPath}})
-        this.cache.inodes.move(source.ino, toParent, toName)
-        if (!staged) this.cache.inodes.update(source.ino, {lastModified: undefined, ctime: timestampNow()})
-        this.catalog.touchDir(fromParent)
-        this.catalog.touchDir(toParent)
-      })
-      if (target) {
-        await this.staging.discard(target.ino)
-        this.readAhead.forget(target.ino)
+      const replaced = this.moveFileRow(move, journaled?.id)
+      if (replaced !== undefined) {
+        await this.staging.discard(replaced)
+        this.readAhead.forget(replaced)
       }
       this.readAhead.forget(source.ino)
       if (staged) this.staging.scheduleFlush(source.ino)
+    })
+  }
+
+  /**
+   * The cache's side of a file rename once the store's is done: the row moves (keeping its number),
+   * a row it replaces goes with its staged data, a staged base follows its object, and the journal
+   * entry (if any) is closed. Returns the number of the replaced row.
+   */
+  private moveFileRow(move: {ino: Ino; fromPrefix: string; toPrefix: string; toParent: Ino; toName: string}, journalId?: number): Ino | undefined {
+    return this.cache.transaction(() => {
+      const {inodes, staging} = this.cache
+      if (journalId !== undefined) this.cache.renames.finish(journalId)
+      const row = inodes.get(move.ino)
+      if (!row || !inodes.get(move.toParent)) return undefined
+      const occupant = inodes.child(move.toParent, move.toName)
+      const replaced = occupant && occupant.ino !== move.ino ? occupant.ino : undefined
+      if (replaced !== undefined) {
+        staging.delete(replaced)
+        inodes.deleteSubtree(replaced)
+      }
+      const staged = staging.get(move.ino)
+      if (staged?.base?.key === move.fromPrefix) staging.put({...staged, base: {...staged.base, key: move.toPrefix}})
+      inodes.move(move.ino, move.toParent, move.toName)
+      if (!staged) inodes.update(move.ino, {lastModified: undefined, ctime: timestampNow()})
+      this.catalog.touchDir(row.parent)
+      this.catalog.touchDir(move.toParent)
+      return replaced
     })
   }
 
@@ -673,7 +703,7 @@ export class Fs implements PosixFs {
     }
     const fromPath = this.catalog.path(source)
     const pending = this.cache.renames.begin({
-      ino: source.ino, fromPrefix: dirPrefix(fromPath), toPrefix: dirPrefix(toPath), toParent, toName,
+      kind: 'dir', ino: source.ino, fromPrefix: dirPrefix(fromPath), toPrefix: dirPrefix(toPath), toParent, toName,
     })
     try {
       await copyPrefix(this.store, pending.fromPrefix, pending.toPrefix, MOVE_CONCURRENCY)
@@ -688,7 +718,7 @@ export class Fs implements PosixFs {
     this.finishDirectoryRename(pending)
   }
 
-  private finishDirectoryRename(pending: {id: number; ino: Ino; fromPrefix: string; toPrefix: string; toParent: Ino; toName: string}): void {
+  private finishDirectoryRename(pending: PendingRename): void {
     this.cache.transaction(() => {
       const {inodes} = this.cache
       this.cache.staging.rebase(pending.fromPrefix, pending.toPrefix)
@@ -707,13 +737,23 @@ export class Fs implements PosixFs {
 
   // ── recovery ──────────────────────────────────────────────────────────────────────────────────
 
-  /** Finishes what a previous owner left: directory renames first, then staged uploads. */
+  /** Finishes what a previous owner left: renames first (staged bases may have moved), then staged uploads. */
   private async recover(): Promise<void> {
     for (const pending of this.cache.renames.pending()) {
-      this.logger.warn('finishing an interrupted directory rename', {from: pending.fromPrefix, to: pending.toPrefix})
-      await copyPrefix(this.store, pending.fromPrefix, pending.toPrefix, MOVE_CONCURRENCY)
-      await deletePrefix(this.store, pending.fromPrefix)
-      this.finishDirectoryRename(pending)
+      this.logger.warn(`finishing an interrupted ${pending.kind === 'dir' ? 'directory' : 'file'} rename`, {from: pending.fromPrefix, to: pending.toPrefix})
+      if (pending.kind === 'dir') {
+        await copyPrefix(this.store, pending.fromPrefix, pending.toPrefix, MOVE_CONCURRENCY)
+        await deletePrefix(this.store, pending.fromPrefix)
+        this.finishDirectoryRename(pending)
+        continue
+      }
+      // Copying again is harmless; without a source the copy was done and its source deleted.
+      const head = await this.store.head(pending.fromPrefix)
+      if (head) {
+        await this.store.copy(pending.fromPrefix, pending.toPrefix, {metadata: head.metadata, contentType: head.contentType})
+        await this.store.delete([pending.fromPrefix])
+      }
+      this.moveFileRow(pending, pending.id)
     }
     const staged = new Set(this.cache.staging.inos().map(String))
     for (const file of await readdir(this.cache.stagingDir)) {
