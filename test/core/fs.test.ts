@@ -25,6 +25,14 @@ async function expectErrno(code: Errno, promise: Promise<unknown>): Promise<void
   })
 }
 
+async function rejectsAt(code: Errno, path: string, promise: Promise<unknown>): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(isFsError(error, code), `expected ${code}, got ${String(error)}`)
+    assert.equal(error.path, path)
+    return true
+  })
+}
+
 async function writeFile(fs: Fs, parent: bigint, name: string, content: string | Buffer): Promise<Attr> {
   const attr = await fs.create(parent, name, fileMode)
   await fs.write(attr.ino, 0, Buffer.from(content))
@@ -208,6 +216,13 @@ describeOnStores('fs: directories and files', (newWorld) => {
     assert.equal((await again.resolve('/sub/up')).type, 'symlink')
     await again.symlink(ROOT_INO, 'loop', 'loop', owner)
     await expectErrno('ELOOP', again.resolve('/loop', {follow: true}))
+
+    // Errors of a walk name the path once, with one leading slash.
+    const links = await again.mkdir(ROOT_INO, 'links', dirMode)
+    await again.symlink(links.ino, 'x', '/links/x', owner)
+    await rejectsAt('ELOOP', '/links/x', again.resolve('/links/x', {follow: true}))
+    await rejectsAt('ELOOP', '/links/x', again.resolve('links//x/', {follow: true}))
+    await rejectsAt('ENOTDIR', '/target/file/below', again.resolve('/target/file/below'))
   })
 
   it('unlinks and removes directories as POSIX says', async (t) => {
