@@ -10,6 +10,7 @@ import {S3Store} from '../../src/core/store/s3-store.js'
 import {S3RVER_CREDENTIALS, startS3rver} from '../helpers/s3rver.js'
 import {ACCESS_EXECUTE, ACCESS_READ, ACCESS_WRITE, ROOT_INO, type Attr} from '../../src/core/fs/types.js'
 import {parseEpochSeconds} from '../../src/core/layout/timestamp.js'
+import {silentLogger} from '../../src/core/logger.js'
 import {S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG} from '../../src/core/layout/mode.js'
 import {allKeys, describeOnStores, readAll, readObject, type FsWorld} from './fs-stores.js'
 
@@ -501,6 +502,33 @@ describeOnStores('fs: directories and files', (newWorld) => {
     assert.ok((await fs.read(attr.ino, 4_000_000, 10)).data.equals(content.subarray(4_000_000, 4_000_010)))
     assert.ok((await readAll(fs.readStream(attr.ino))).equals(content))
     assert.ok((await readAll(fs.readStream(attr.ino, {offset: size - 10}))).equals(content.subarray(size - 10)))
+  })
+})
+
+describeOnStores('fs: another writer', (newWorld) => {
+  it('refuses to upload a staged file whose object another writer replaced, keeping the data staged', async (t) => {
+    const w = await world(newWorld, t)
+    const size = 3 * 1024 * 1024
+    await w.store.put('shared.bin', Buffer.alloc(size, 'a'))
+    const logged: string[] = []
+    const logger = {...silentLogger, error: (message: string) => logged.push(message)}
+    const fs = await w.open({flushDelayMs: 60_000, logger})
+    const file = await fs.lookup(ROOT_INO, 'shared.bin')
+    await fs.write(file.ino, 0, Buffer.from('local'))
+
+    // Another tool replaces the object: its unwritten bytes are no longer those the write was made on.
+    const other = await w.otherStore()
+    await other.put('shared.bin', Buffer.alloc(size, 'b'))
+    await expectErrno('EIO', fs.fsync(file.ino))
+    assert.ok((await readObject(w.store, 'shared.bin')).equals(Buffer.alloc(size, 'b')), 'the other version stands, unmixed')
+    assert.equal(logged.length, 1, 'the refusal is logged')
+    assert.match(logged[0], /replaced by another writer/)
+    assert.equal((await fs.read(file.ino, 0, 5)).data.toString(), 'local', 'written bytes stay readable')
+    await expectErrno('EIO', fs.read(file.ino, size - 10, 10))
+    await assert.rejects(fs.close())
+    const cache = MetaCache.open(w.cacheDir, {owner: false})
+    assert.deepEqual(cache.staging.inos(), [file.ino], 'the data is kept staged')
+    cache.close()
   })
 })
 

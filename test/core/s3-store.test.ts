@@ -298,6 +298,39 @@ describe('S3Store on s3rver', () => {
     })
   })
 
+  describe('HEAD beside the SDK (after the first HeadObject)', () => {
+    it('answers as the SDK does, for keys with unicode, spaces and URL-special characters', async () => {
+      const keys = ['plain', 'dir/ü é & = : @ , ; $ % ! (x) 日本.txt', 'a+b c/~tilde*star\'quote']
+      const writer = await open('direct-head')
+      for (const [index, key] of keys.entries()) {
+        await writer.put(key, Buffer.from(key), {metadata: {mode: '33188', mtime: `170000000${index}.5`}, contentType: 'text/plain'})
+      }
+      for (const key of keys) {
+        // A fresh store's first HEAD goes through the SDK; the second, of the same key, beside it.
+        const store = await open('direct-head')
+        const viaSdk = await store.head(key)
+        const direct = await store.head(key)
+        assert.ok(viaSdk, key)
+        assert.deepEqual(direct, viaSdk, key)
+        assert.equal(direct!.metadata.mtime.endsWith('.5'), true)
+      }
+      const store = await open('direct-head')
+      await store.head('plain')
+      assert.equal(await store.head('missing'), undefined)
+      assert.equal((await store.head(keys[1]))?.size, Buffer.byteLength(keys[1]))
+    })
+
+    it('fails as the SDK does: refused credentials, a dead endpoint', {timeout: 30_000}, async () => {
+      const refused = await open('', {credentials: {accessKeyId: 'WRONG', secretAccessKey: 'WRONG'}})
+      await rejectsWith(refused.head('x'), 'AccessDenied')
+      await rejectsWith(refused.head('x'), 'AccessDenied', /bucket "zerofs-test".*credentials/)
+      const endpoint = `http://127.0.0.1:${await closedPort()}`
+      const dead = await open('', {endpoint})
+      await rejectsWith(dead.head('x'), 'Unreachable')
+      await rejectsWith(dead.head('x'), 'Unreachable', /ECONNREFUSED/)
+    })
+  })
+
   describe('errors name their cause', () => {
     it('a missing bucket: NoSuchBucket naming the bucket and the endpoint', async () => {
       const store = await open('', {}, 'no-such-bucket')

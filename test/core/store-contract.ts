@@ -283,6 +283,24 @@ export function describeStoreContract(
         assert.equal((await readAll(await store.get(key, {offset: 20_000, length: 5}))).length, 0)
       })
 
+      it('never returns more than the range (s3rver answers bytes=0-0 with the whole object)', async () => {
+        assert.deepEqual(await readAll(await store.get(key, {offset: 0, length: 1})), bytes.subarray(0, 1))
+        assert.deepEqual(await readAll(await store.get(key, {offset: 1, length: 1})), bytes.subarray(1, 2))
+        assert.deepEqual(await readAll(await store.get(key, {offset: 0, length: 0})), Buffer.alloc(0))
+      })
+
+      it('reads one version with ifMatch and fails with PreconditionFailed for another', async () => {
+        const etag = (await store.head(key))!.etag
+        assert.deepEqual(await readAll(await store.get(key, {offset: 10, length: 20}, {ifMatch: etag})), bytes.subarray(10, 30))
+        const versioned = `${scope()}versioned`
+        await store.put(versioned, Buffer.from('first version'))
+        const first = (await store.head(versioned))!.etag
+        await store.put(versioned, Buffer.from('second version'))
+        await rejectsWith(store.get(versioned, {offset: 0, length: 5}, {ifMatch: first}), 'PreconditionFailed')
+        await rejectsWith(store.get(versioned, {offset: 0, length: 0}, {ifMatch: first}), 'PreconditionFailed')
+        await rejectsWith(store.get(versioned, undefined, {ifMatch: first}), 'PreconditionFailed')
+      })
+
       it('reads a range across a part boundary of a multipart object', async () => {
         const big = `${scope()}big`
         const all = randomBytes(11 * MiB)
