@@ -5,7 +5,7 @@ import {ListingWriter, type ListedChild} from '../cache/listing-writer.js'
 import type {MetaCache} from '../cache/meta-cache.js'
 import type {OwnerDefaults} from '../cache/new-rows.js'
 import type {StagedFile} from '../cache/staging-journal.js'
-import {classifyName, dirPrefix, displayPath, markerKey, RESERVED_NAME} from '../layout/keys.js'
+import {classifyName, dirPrefix, displayPath, joinPath, markerKey, RESERVED_NAME} from '../layout/keys.js'
 import {defaultMode, parseAttributes} from '../layout/metadata.js'
 import {maxTimestamp, timestampFromMs} from '../layout/timestamp.js'
 import type {Logger} from '../logger.js'
@@ -292,7 +292,7 @@ export class Catalog {
         parentPath = this.path(this.row(row.parent, 'readdir'))
         parentPaths.set(row.parent, parentPath)
       }
-      return parentPath === '' ? row.name : `${parentPath}/${row.name}`
+      return joinPath(parentPath, row.name)
     }
     const {headQueue} = this.options
     const probes = await Promise.all(stale.map((row) => headQueue.add(() => this.look(row, pathOf(row)))))
@@ -304,8 +304,7 @@ export class Catalog {
   }
 
   private childPath(parent: InodeRow, name: string): string {
-    const base = this.path(parent)
-    return base === '' ? name : `${base}/${name}`
+    return joinPath(this.path(parent), name)
   }
 }
 
