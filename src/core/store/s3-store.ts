@@ -30,7 +30,7 @@ import {
 } from './object-store.js'
 import {choosePartSize} from './part-size.js'
 import {SHORT_CALL_TIMEOUT_MS, connectS3, type S3ClientOptions, type S3Connection} from './s3-client.js'
-import {DirectHead} from './s3-direct-head.js'
+import {S3Direct} from './s3-direct.js'
 import {httpStatusOf, toStoreError} from './s3-errors.js'
 import {storeUrl} from './store-location.js'
 
@@ -59,8 +59,8 @@ export class S3Store implements ObjectStore {
   readonly url: string
   private readonly client: S3Client
   private readonly endpoint: string
-  /** HEADs after the first go beside the SDK's middleware (see DirectHead): long listings HEAD every entry. */
-  private readonly directHead: DirectHead
+  /** HEADs and listings after the first go beside the SDK's middleware (see S3Direct): long listings make thousands. */
+  private readonly direct: S3Direct
   /** '' at the bucket root, else the prefix and a '/'. */
   private readonly keyPrefix: string
 
@@ -75,7 +75,7 @@ export class S3Store implements ObjectStore {
     this.url = storeUrl({kind: 's3', bucket, prefix: trimmed})
     this.client = connection.client
     this.endpoint = connection.endpoint
-    this.directHead = new DirectHead(connection.client, connection.requestHandler, bucket, SHORT_CALL_TIMEOUT_MS)
+    this.direct = new S3Direct(connection.client, connection.requestHandler, bucket, SHORT_CALL_TIMEOUT_MS)
   }
 
   async check(signal?: AbortSignal): Promise<void> {
@@ -90,16 +90,17 @@ export class S3Store implements ObjectStore {
     // S3 never repeats an entry on the next page; s3rver repeats the common prefixes that end a page.
     let previousPage = new Set<string>()
     do {
-      const page = await this.call('ListObjectsV2', undefined, () => this.client.send(new ListObjectsV2Command({
-        Bucket: this.bucket,
+      const input = {
         Prefix: this.keyPrefix + prefix,
         Delimiter: options.delimiter || undefined,
         StartAfter: options.startAfter ? this.keyPrefix + options.startAfter : undefined,
         MaxKeys: options.pageSize,
         ContinuationToken: continuationToken,
+      }
+      const page = await this.call<ListPage>('ListObjectsV2', undefined, () => this.direct.ready
+        ? this.direct.listObjects(input, options.signal)
         // Keys may hold characters XML 1.0 cannot carry; a server that honours this says so in the answer.
-        EncodingType: 'url',
-      }), this.shortCall(options.signal)))
+        : this.client.send(new ListObjectsV2Command({...input, Bucket: this.bucket, EncodingType: 'url'}), this.shortCall(options.signal)))
       const decode = page.EncodingType === 'url' ? decodeListedKey : (key: string) => key
       const entries: ListEntry[] = []
       for (const object of page.Contents ?? []) {
@@ -132,8 +133,8 @@ export class S3Store implements ObjectStore {
   async head(key: string, signal?: AbortSignal): Promise<ObjectHead | undefined> {
     const fullKey = this.fullKey(key)
     try {
-      const head = this.directHead.ready
-        ? await this.directHead.head(fullKey, signal)
+      const head = this.direct.ready
+        ? await this.direct.head(fullKey, signal)
         : await this.client.send(new HeadObjectCommand({Bucket: this.bucket, Key: fullKey}), this.shortCall(signal))
       return {
         key,
@@ -566,6 +567,15 @@ export class S3Store implements ObjectStore {
   private changedError(key: string, expected: string, actual: string): StoreError {
     return new StoreError('PreconditionFailed', `"${key}" in ${this.url} changed: its ETag is ${actual || 'unknown'}, not ${expected}`, {key})
   }
+}
+
+/** What the listing reads of a ListObjectsV2 answer, from the SDK or from S3Direct. */
+interface ListPage {
+  Contents?: Array<{Key?: string; Size?: number; ETag?: string; LastModified?: Date}>
+  CommonPrefixes?: Array<{Prefix?: string}>
+  IsTruncated?: boolean
+  NextContinuationToken?: string
+  EncodingType?: string
 }
 
 interface DeleteFailure {
