@@ -128,6 +128,24 @@ function toColumns(fields: Partial<InodeFields>): Partial<Record<Column, number 
   return columns
 }
 
+/** Every column a new row sets, in one fixed order: inserts use one prepared statement, built once. */
+const INSERTED_COLUMNS: Column[] = [
+  'type', 'type_known', 'marker', 'size', 'etag', 'last_modified', 'mode', 'uid', 'gid', 'rdev',
+  'mtime_sec', 'mtime_nsec', 'atime_sec', 'atime_nsec', 'ctime_sec', 'ctime_nsec', 'target',
+  'seen_at', 'attrs_at', 'listed_at', 'changed_at',
+]
+const INSERT_SQL = `INSERT INTO inodes (parent, name, seq, ${INSERTED_COLUMNS.join(', ')}) VALUES (?, ?, ?, ${INSERTED_COLUMNS.map(() => '?').join(', ')})`
+
+function insertedValues(fields: InodeFields): Array<number | string | null> {
+  const optional = <T>(value: T | undefined): T | null => (value === undefined ? null : value)
+  return [
+    fields.type, fields.typeKnown ? 1 : 0, fields.marker === undefined ? null : fields.marker ? 1 : 0, fields.size,
+    optional(fields.etag), optional(fields.lastModified), fields.mode, fields.uid, fields.gid, fields.rdev,
+    fields.mtime.sec, fields.mtime.nsec, fields.atime.sec, fields.atime.nsec, fields.ctime.sec, fields.ctime.nsec,
+    optional(fields.target), fields.seenAt, optional(fields.attrsAt), optional(fields.listedAt), optional(fields.changedAt),
+  ]
+}
+
 /**
  * The inode table: a row per known path, linked to its parent by inode number, so renaming a
  * directory moves one row and its descendants keep their numbers.
@@ -179,10 +197,7 @@ export class InodeTable {
 
   /** Inserts a row and returns only its number (a listing adds thousands and needs none of them back). */
   add(parent: Ino, name: string, fields: InodeFields): Ino {
-    const columns = toColumns(fields)
-    const names = Object.keys(columns)
-    const sql = `INSERT INTO inodes (parent, name, seq, ${names.join(', ')}) VALUES (?, ?, ?, ${names.map(() => '?').join(', ')})`
-    const result = this.statement(sql).run(parent, name, this.positionFor(parent, name), ...Object.values(columns))
+    const result = this.statement(INSERT_SQL).run(parent, name, this.positionFor(parent, name), ...insertedValues(fields))
     return BigInt(result.lastInsertRowid)
   }
 
