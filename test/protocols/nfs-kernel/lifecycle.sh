@@ -103,12 +103,12 @@ if libc.sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE) != 0:
 # Kill once part of it is acknowledged UNSTABLE and the rest is still on the wire: the client cannot
 # have committed it yet (it commits after the last write returns), so it must send it again.
 while acknowledged() - before < 4 << 20:
-    time.sleep(0.01)
-os.write(fd, data[third:])  # and more, not sent yet, when the server dies
+    time.sleep(0.005)
 with socket.create_connection((sys.argv[1], int(sys.argv[2]))) as host:
     host.sendall(b'kill\n')
     reply = host.makefile().readline().strip()
 assert reply == 'restarted', f'the host answered {reply!r}'
+os.write(fd, data[third:])  # and more, written through the same descriptor to the new server
 os.fsync(fd)
 os.close(fd)
 PYTHON
