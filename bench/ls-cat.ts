@@ -200,6 +200,12 @@ async function run(options: Options): Promise<Report> {
     const sha256 = await seed(server, options)
     const report: Report = {server: 's3rver', options, comparisons: []}
 
+    report.comparisons.push(await compare(
+      'start-up (--version)', options.runs,
+      () => measure(process.execPath, [ZEROFS_BIN, '--version'], {env: zerofsEnv(server)}),
+      () => measureRclone(server, ['version']),
+    ))
+
     if (options.flatObjects > 0) {
       const listed = {count: 0}
       await measureZerofs(server, ['ls', '-l', zerofsLocation(FLAT_DIR)], countLines(/file-\d{6}$/, listed))
