@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the real peers the tests talk to (Debian 12 packages): rclone, s3fs + FUSE, libnfs's
-# userspace NFS client, the AWS CLI, rsync, GNU time, and what ../shared/kclient needs to boot the real
-# Linux NFS/9P/NBD clients in QEMU. Needs root (or sudo). Installs only what is missing.
+# Installs the real peers the tests talk to (Debian 12 packages): rclone, s3fs + FUSE, libnfs's NFS
+# tools, libnbd's nbdinfo/nbdcopy, qemu-img, nbdkit, diod's tools, the AWS CLI, rsync, GNU time, and
+# what ../shared/kclient needs to boot the real Linux NFS/9P/NBD clients in QEMU. Needs root (or sudo).
+# Installs only what is missing.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 sudo=""
@@ -14,6 +15,10 @@ command -v nfs-ls >/dev/null || need+=(libnfs-utils)
 command -v aws >/dev/null || need+=(awscli)
 command -v rsync >/dev/null || need+=(rsync)
 [ -x /usr/bin/python3 ] || need+=(python3)
+command -v nbdcopy >/dev/null || need+=(libnbd-bin)
+command -v qemu-img >/dev/null || need+=(qemu-utils)
+command -v nbdkit >/dev/null || need+=(nbdkit)
+[ -x /usr/sbin/diodls ] || need+=(diod)
 [ -x /usr/bin/time ] || need+=(time)          # benchmarks measure peak RSS with GNU time
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
