@@ -51,6 +51,8 @@ finishes the calls in flight, uploads everything staged and exits 0; it exits 1 
     {description: 'Mount it (Linux).', command: 'mount -t nfs -o vers=3,proto=tcp,port=2049,mountport=2049,nolock 127.0.0.1:/ /mnt/backups'},
     {description: 'Also answer portmapper queries (port 111 needs root), so clients need no port options; map root to nobody.', command: '<%= config.bin %> <%= command.id %> s3://backups --nfs 0.0.0.0:2049 --portmap 0.0.0.0:111 --allow 10.1.0.0/16 --squash root'},
     {description: 'Mount it through the portmapper (Linux).', command: 'mount -t nfs -o vers=3,nolock SERVER:/ /mnt/backups'},
+    {description: 'Serve 9P2000.L only (the Linux v9fs client, QEMU guests); add --nfs to serve both.', command: '<%= config.bin %> <%= command.id %> s3://backups --9p 127.0.0.1:5640'},
+    {description: 'Mount it over 9P (Linux).', command: 'mount -t 9p -o trans=tcp,port=5640,version=9p2000.L,uname=root 127.0.0.1 /mnt/backups'},
   ]
 
   static override args = {
