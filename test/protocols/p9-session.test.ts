@@ -44,6 +44,8 @@ describe('9P sessions', () => {
     assert.deepEqual((await second.call('Tlock', lockBody(1, 20))).body, {status: P9_LOCK_BLOCKED})
     const held = await second.call('Tgetlock', {fid: 1, type: P9_LOCK_TYPE_WRLCK, start: 5n, length: 1n, procId: 20, clientId: 'test'})
     assert.deepEqual(held.body, {type: P9_LOCK_TYPE_WRLCK, start: 0n, length: 0n, procId: 10, clientId: 'test'})
+    const asLinuxAsks = await second.call('Tgetlock', {fid: 1, type: P9_LOCK_TYPE_UNLCK, start: 5n, length: 1n, procId: 20, clientId: 'test'})
+    assert.deepEqual(asLinuxAsks.body, held.body, 'type UNLCK (what the Linux client sends) asks as a write lock would')
     await first.expect('Rclunk', 'Tclunk', {fid: 1})
     assert.deepEqual((await second.call('Tlock', lockBody(1, 20))).body, {status: P9_LOCK_SUCCESS}, 'released by the clunk')
     const free = await first.call('Tgetlock', {fid: 0, type: P9_LOCK_TYPE_WRLCK, start: 0n, length: 0n, procId: 10, clientId: 'test'})

@@ -25,6 +25,7 @@ class Holder:
         self.release_r, self.release_w = os.pipe()
         self.pid = os.fork()
         if self.pid == 0:
+            os.close(self.release_w)  # so that the parent's exit, too, ends the wait below
             fd = os.open(path, os.O_RDWR)
             take(fd)
             os.write(ready_w, b'L')

@@ -31,11 +31,15 @@ export const lock: Handler<'Tlock'> = async (session, body) => {
   return {name: 'Rlock', body: {status: P9_LOCK_SUCCESS}}
 }
 
-/** The first lock that would block the one described, or the request back with type UNLCK. */
+/**
+ * The first lock that would block the one described, or the request back with type UNLCK. The
+ * Linux client always sends type UNLCK (its local F_GETLK check has overwritten the type by then),
+ * so UNLCK asks as a write lock would: any other owner's lock over the range is reported.
+ */
 export const getlock: Handler<'Tgetlock'> = async (session, body) => {
   const {attr} = await session.attributes(body.fid)
   const kind = kindOf(body.type)
-  const conflict = kind === 'unlock' ? undefined : session.locks.conflict(attr.ino, {procId: body.procId, clientId: body.clientId}, kind, body.start, body.length)
+  const conflict = session.locks.conflict(attr.ino, {procId: body.procId, clientId: body.clientId}, kind === 'unlock' ? 'write' : kind, body.start, body.length)
   if (conflict === undefined) return {name: 'Rgetlock', body: {...body, type: P9_LOCK_TYPE_UNLCK}}
   return {
     name: 'Rgetlock',
