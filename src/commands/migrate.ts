@@ -16,7 +16,7 @@ import {Migration} from '../core/transfer/migration.js'
 import type {Note, NoteKind} from '../core/transfer/notes.js'
 import {PathFilter, type FilterRules} from '../core/transfer/path-filter.js'
 import {formatBytes, formatDuration, migrateSummary} from '../core/transfer/summary.js'
-import {BaseCommand, type BaseFlags} from './base-command.js'
+import {BaseCommand, storeOptions, type BaseFlags} from '../cli/base-command.js'
 
 export interface MigrateResult extends MigrateReport {
   /** Entries that could not be copied, with the reason. */
@@ -32,7 +32,6 @@ export interface MigrateResult extends MigrateReport {
 }
 
 export default class Migrate extends BaseCommand {
-  static override hidden = false
   static override summary = 'Copy a directory tree into a store with its attributes, resumably (or a store back into a directory).'
   static override description = `SRC is a local directory and DST a store (s3://BUCKET[/PREFIX] or file:///DIR), or, to restore, \
 SRC a store and DST a local directory. Files keep their bytes (SHA-256 in x-amz-meta-sha256), mode, uid, gid and mtime \
@@ -199,13 +198,7 @@ export class Endpoints {
 
 /** The store flags as the core takes them, with sockets enough for every job's parts. */
 function storeOptionsOf(flags: BaseFlags & {jobs: number}): StoreOptions {
-  return {
-    endpoint: flags.endpoint,
-    region: flags.region,
-    pathStyle: flags['path-style'],
-    checksumMode: flags['checksum-mode'],
-    maxSockets: Math.max(64, flags.jobs * 4),
-  }
+  return {...storeOptions(flags), maxSockets: Math.max(64, flags.jobs * 4)}
 }
 
 function migrateStatus(migration: Migration, phase: MigratePhase): ProgressStatus {
