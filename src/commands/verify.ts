@@ -11,7 +11,8 @@ import {formatBytes, verifySummary} from '../core/transfer/summary.js'
 import {Verification} from '../core/transfer/verification.js'
 import {findingLine, type Finding, type VerifyReport} from '../core/transfer/verify-types.js'
 import {BaseCommand} from '../cli/base-command.js'
-import {checkedFilter, Endpoints, progressMode, usageErrorsOf, withProgress} from './migrate.js'
+import {progressMode, withProgress} from '../cli/progress.js'
+import {checkedFilter, Endpoints, usageErrorsOf} from '../cli/transfer-endpoints.js'
 
 export interface VerifyResult extends VerifyReport {
   findings: Finding[]
