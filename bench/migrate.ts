@@ -32,6 +32,7 @@ import {seedClient, seedObjects} from './lib/seed.js'
 import {formatMB, formatMs, formatTable} from './lib/table.js'
 import {generateTree, type GeneratedTree} from './lib/tree.js'
 import {ZEROFS_BIN, zerofsEnv} from './lib/zerofs.js'
+import {progressLine, runBench} from './lib/main.js'
 
 const BUCKET = 'zerofs-bench-migrate'
 const PEER_TRANSFERS = 16
@@ -101,9 +102,7 @@ function parseOptions(): Options {
   }
 }
 
-function progress(message: string): void {
-  process.stderr.write(`bench/migrate: ${message}\n`)
-}
+const progress = progressLine('migrate')
 
 class Bench {
   constructor(private readonly server: S3rverHandle, private readonly options: Options, private readonly scratch: string) {}
@@ -290,11 +289,4 @@ function render(report: Report): string {
   return lines.join('\n')
 }
 
-try {
-  const options = parseOptions()
-  const report = await run(options)
-  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${render(report)}\n`)
-} catch (error) {
-  progress(error instanceof Error ? error.message : String(error))
-  process.exitCode = 1
-}
+await runBench({progress, parseOptions, run, render})
