@@ -10,7 +10,7 @@ import {createNfsServer} from '../protocols/nfs3/server.js'
 import {Portmapper} from '../protocols/portmap/server.js'
 import {allowList} from '../protocols/rpc/allow-list.js'
 import {ANONYMOUS_ID, SQUASH_MODES, type Squash} from '../protocols/rpc/squash.js'
-import {BaseCommand} from './base-command.js'
+import {BaseCommand} from '../cli/base-command.js'
 
 const DEFAULT_NFS_ADDRESS = '127.0.0.1:2049'
 
@@ -88,6 +88,8 @@ finishes the calls in flight, uploads everything staged and exits 0; it exits 1 
   /** Failures to start exit 1 (design.md's command table). */
   static override errorExitCode = 1
 
+  static override takesWholeStore = true
+
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Serve)
     const listen = parseListenAddress(flags.nfs ?? DEFAULT_NFS_ADDRESS)
@@ -104,6 +106,9 @@ finishes the calls in flight, uploads everything staged and exits 0; it exits 1 
 
     // The Fs (and the store) are closed by BaseCommand when run() returns; closing uploads what is staged.
     const {fs, located} = await this.openFs(args.store, flags, {readOnly: flags['read-only'], logger})
+    if (located.path !== '/') {
+      this.error(`serve exports a whole store: give ${located.store}, not a directory inside it (${located.path}); clients can mount that directory (HOST:${located.path})`, {exit: 1})
+    }
     const server = createNfsServer({fs, fsid: fsidOf(storeUrl(located.store)), readOnly: flags['read-only'], allow, squash, logger})
     let portmapper: Portmapper | undefined
     try {
