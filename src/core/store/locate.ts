@@ -57,7 +57,7 @@ export async function locateStore(location?: string): Promise<Located> {
   if (location !== undefined && location !== '') {
     const parsed = parseStoreLocation(location)
     if (parsed.kind === 's3') {
-      if (parsed.prefix.split('/').some((component) => component === '' || component === '.' || component === '..')) {
+      if (parsed.prefix !== '' && parsed.prefix.split('/').some((component) => component === '' || component === '.' || component === '..')) {
         throw new StoreError('Failed', `invalid store location "${location}": the prefix has an empty, "." or ".." component`)
       }
       return {store: storeUrl(parsed), path: '/', keyPrefix: ''}
