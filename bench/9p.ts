@@ -24,6 +24,7 @@ import {runInGuest} from '../test/helpers/kclient.js'
 import {startServe} from '../test/helpers/nfs-serve.js'
 import {freePort} from './lib/free-port.js'
 import {answerLines} from './lib/line-server.js'
+import {progressLine, runBench} from './lib/main.js'
 import {median} from './lib/measure.js'
 import {formatMs, formatTable} from './lib/table.js'
 
@@ -71,9 +72,7 @@ function parseOptions(): Options {
   return {runs: count('runs', values.runs), seqMib: count('seq-mib', values['seq-mib']), files: count('files', values.files), json: values.json}
 }
 
-function progress(message: string): void {
-  process.stderr.write(`bench/9p: ${message}\n`)
-}
+const progress = progressLine('9p')
 
 /** What the guest script reads: a directory of small files and a 1 MiB file (the file store takes a plain directory as its objects). */
 async function seedDirectory(root: string, options: Options): Promise<void> {
@@ -194,11 +193,4 @@ function render(report: Report): string {
   ].join('\n')
 }
 
-try {
-  const options = parseOptions()
-  const report = await run(options)
-  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${render(report)}\n`)
-} catch (error) {
-  progress(error instanceof Error ? error.stack ?? error.message : String(error))
-  process.exitCode = 1
-}
+await runBench({progress, parseOptions, run, render})

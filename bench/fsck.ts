@@ -23,6 +23,7 @@ import {assertMeasurable, measure, median, type Measurement} from './lib/measure
 import {directoryMarker, S_IFREG, s3fsMetadata, seedClient, seedObjects} from './lib/seed.js'
 import {formatMB, formatMs, formatTable} from './lib/table.js'
 import {ZEROFS_BIN, zerofsEnv} from './lib/zerofs.js'
+import {progressLine, runBench} from './lib/main.js'
 
 const BUCKET = 'zerofs-bench-fsck'
 const FILES_PER_DIR = 1000
@@ -81,9 +82,7 @@ function parseOptions(): Options {
 }
 
 /** Progress goes to stderr so that `--json` output stays clean. */
-function progress(message: string): void {
-  process.stderr.write(`bench/fsck: ${message}\n`)
-}
+const progress = progressLine('fsck')
 
 /** A tree as zerofs or s3fs leave it: directories of 1000 files, each directory with its marker. */
 async function seed(server: S3rverHandle, objects: number): Promise<number> {
@@ -227,11 +226,4 @@ function render(report: Report): string {
   ].join('\n')
 }
 
-try {
-  const options = parseOptions()
-  const report = await run(options)
-  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${render(report)}\n`)
-} catch (error) {
-  progress(error instanceof Error ? error.message : String(error))
-  process.exitCode = 1
-}
+await runBench({progress, parseOptions, run, render})

@@ -21,6 +21,7 @@ import {assertMeasurable, measure, median, type Measurement} from './lib/measure
 import {directoryMarker, S_IFREG, s3fsMetadata, seedClient, seedObjects, seedRandomObject} from './lib/seed.js'
 import {formatMB, formatMs, formatTable} from './lib/table.js'
 import {ZEROFS_BIN, zerofsEnv} from './lib/zerofs.js'
+import {progressLine, runBench} from './lib/main.js'
 
 const BUCKET = 'zerofs-bench'
 const FLAT_DIR = 'flat'
@@ -90,9 +91,7 @@ function parseOptions(): Options {
 }
 
 /** Progress goes to stderr so that `--json` output stays clean. */
-function progress(message: string): void {
-  process.stderr.write(`bench/ls-cat: ${message}\n`)
-}
+const progress = progressLine('ls-cat')
 
 async function seed(server: S3rverHandle, options: Options): Promise<string> {
   const client = seedClient({endpoint: server.endpoint, ...S3RVER_CREDENTIALS}, SEED_CONCURRENCY)
@@ -279,11 +278,4 @@ function render(report: Report): string {
   return lines.join('\n')
 }
 
-try {
-  const options = parseOptions()
-  const report = await run(options)
-  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${render(report)}\n`)
-} catch (error) {
-  progress(error instanceof Error ? error.message : String(error))
-  process.exitCode = 1
-}
+await runBench({progress, parseOptions, run, render})

@@ -32,6 +32,7 @@ import {seedClient, seedObjects} from './lib/seed.js'
 import {formatMB, formatMs, formatTable} from './lib/table.js'
 import {generateTree, type GeneratedTree} from './lib/tree.js'
 import {ZEROFS_BIN, zerofsEnv} from './lib/zerofs.js'
+import {progressLine, runBench} from './lib/main.js'
 
 const BUCKET = 'zerofs-bench-migrate'
 const PEER_TRANSFERS = 16
@@ -54,9 +55,10 @@ interface Comparison {
   name: string
   zerofs: Measurement
   peerName: string
-  peer: Measurement
+  /** Undefined when the peer failed (see coldPeer). */
+  peer?: Measurement
   /** zerofs / peer wall time. */
-  ratio: number
+  ratio?: number
   /** What the ratio must be, and whether it is. */
   target?: {text: string; met: boolean}
 }
@@ -100,9 +102,7 @@ function parseOptions(): Options {
   }
 }
 
-function progress(message: string): void {
-  process.stderr.write(`bench/migrate: ${message}\n`)
-}
+const progress = progressLine('migrate')
 
 class Bench {
   constructor(private readonly server: S3rverHandle, private readonly options: Options, private readonly scratch: string) {}
@@ -113,11 +113,11 @@ class Bench {
   }
 
   rclone(args: string[]): Promise<Measurement> {
-    return retriedOnce(() => measure('rclone', args, {env: rcloneEnv(this.server)}))
+    return measure('rclone', args, {env: rcloneEnv(this.server)})
   }
 
   aws(args: string[]): Promise<Measurement> {
-    return retriedOnce(() => measure('aws', ['--endpoint-url', this.server.endpoint, 's3', ...args], {env: awsEnv()}))
+    return measure('aws', ['--endpoint-url', this.server.endpoint, 's3', ...args], {env: awsEnv()})
   }
 
   location(prefix: string): string {
@@ -126,19 +126,23 @@ class Bench {
 }
 
 /**
- * A peer run that fails is run once more (and the second time counts): under load, s3rver now and
- * then stores an upload as an empty object, which rclone detects and reports as an error.
+ * A peer's cold copy into `prefix`, run again into a fresh prefix if it fails (under load, s3rver
+ * now and then answers a HEAD of a just-written object with size 0, which rclone reports as a
+ * corrupted transfer). Undefined when it failed twice: the bench goes on without it.
  */
-async function retriedOnce(run: () => Promise<Measurement>): Promise<Measurement> {
-  try {
-    return await run()
-  } catch (error) {
-    progress(`failed, running it again: ${(error as Error).message.split('\n')[0].slice(0, 200)}`)
-    return run()
+async function coldPeer(name: string, prefix: string, run: (prefix: string) => Promise<Measurement>): Promise<{measurement: Measurement; prefix: string} | undefined> {
+  for (const attempt of [prefix, `${prefix}-again`]) {
+    try {
+      return {measurement: await run(attempt), prefix: attempt}
+    } catch (error) {
+      progress(`${name} failed: ${(error as Error).message.split('\n').at(-1)?.slice(0, 300)}`)
+    }
   }
+  return undefined
 }
 
-function compare(name: string, zerofs: Measurement, peerName: string, peer: Measurement, target?: {atMost?: number; fasterBy?: number}): Comparison {
+function compare(name: string, zerofs: Measurement, peerName: string, peer: Measurement | undefined, target?: {atMost?: number; fasterBy?: number}): Comparison {
+  if (peer === undefined) return {name, zerofs, peerName}
   const ratio = zerofs.wallMs / peer.wallMs
   const comparison: Comparison = {name, zerofs, peerName, peer, ratio}
   if (target?.atMost !== undefined) comparison.target = {text: `≤ ${target.atMost.toFixed(2)}`, met: ratio <= target.atMost}
@@ -207,17 +211,19 @@ async function run(options: Options): Promise<Report> {
 
     progress('zerofs migrate (cold)')
     const zerofsCold = await bench.zerofs(['migrate', tree.root, bench.location('zerofs'), ...jobs])
+    const rcloneCopy = (prefix: string) => bench.rclone(['copy', tree.root, rclonePath(BUCKET, prefix), '--transfers', String(PEER_TRANSFERS), '--checkers', String(PEER_TRANSFERS)])
+    const awsSync = (prefix: string) => bench.aws(['sync', tree.root, bench.location(prefix), '--no-follow-symlinks', '--only-show-errors'])
     progress('rclone copy (cold)')
-    const rcloneCold = await bench.rclone(['copy', tree.root, rclonePath(BUCKET, 'rclone'), '--transfers', String(PEER_TRANSFERS), '--checkers', String(PEER_TRANSFERS)])
+    const rcloneCold = await coldPeer('rclone copy', 'rclone', rcloneCopy)
     progress('aws s3 sync (cold)')
-    const awsCold = await bench.aws(['sync', tree.root, bench.location('aws'), '--no-follow-symlinks', '--only-show-errors'])
-    comparisons.push(compare('migrate, cold', zerofsCold, 'rclone copy', rcloneCold, {atMost: 1.3}))
-    comparisons.push(compare('migrate, cold', zerofsCold, 'aws s3 sync', awsCold))
+    const awsCold = await coldPeer('aws s3 sync', 'aws', awsSync)
+    comparisons.push(compare('migrate, cold', zerofsCold, 'rclone copy', rcloneCold?.measurement, {atMost: 1.3}))
+    comparisons.push(compare('migrate, cold', zerofsCold, 'aws s3 sync', awsCold?.measurement))
 
     progress('no-op re-runs')
     const zerofsNoop = await bench.zerofs(['migrate', tree.root, bench.location('zerofs'), ...jobs])
-    const rcloneNoop = await bench.rclone(['copy', tree.root, rclonePath(BUCKET, 'rclone'), '--transfers', String(PEER_TRANSFERS), '--checkers', String(PEER_TRANSFERS)])
-    const awsNoop = await bench.aws(['sync', tree.root, bench.location('aws'), '--no-follow-symlinks', '--only-show-errors'])
+    const rcloneNoop = rcloneCold && await rcloneCopy(rcloneCold.prefix).catch(() => undefined)
+    const awsNoop = awsCold && await awsSync(awsCold.prefix).catch(() => undefined)
     comparisons.push(compare('migrate, no-op re-run', zerofsNoop, 'rclone copy', rcloneNoop, {fasterBy: 3}))
     comparisons.push(compare('migrate, no-op re-run', zerofsNoop, 'aws s3 sync', awsNoop))
 
@@ -257,10 +263,10 @@ function render(report: Report): string {
     c.name,
     formatMs(c.zerofs.wallMs),
     c.peerName,
-    formatMs(c.peer.wallMs),
-    `${c.ratio.toFixed(2)}${c.target ? ` (target ${c.target.text}: ${c.target.met ? 'met' : 'MISSED'})` : ''}`,
+    c.peer ? formatMs(c.peer.wallMs) : 'failed',
+    c.ratio === undefined ? '-' : `${c.ratio.toFixed(2)}${c.target ? ` (target ${c.target.text}: ${c.target.met ? 'met' : 'MISSED'})` : ''}`,
     formatMB(c.zerofs.maxRssBytes),
-    formatMB(c.peer.maxRssBytes),
+    c.peer ? formatMB(c.peer.maxRssBytes) : '-',
   ])
   const small = report.smallFiles
   const lines = [
@@ -283,11 +289,4 @@ function render(report: Report): string {
   return lines.join('\n')
 }
 
-try {
-  const options = parseOptions()
-  const report = await run(options)
-  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${render(report)}\n`)
-} catch (error) {
-  progress(error instanceof Error ? error.message : String(error))
-  process.exitCode = 1
-}
+await runBench({progress, parseOptions, run, render})

@@ -35,6 +35,7 @@ import {answerLines} from './lib/line-server.js'
 import {assertMeasurable, measure, median} from './lib/measure.js'
 import {directoryMarker, S_IFREG, s3fsMetadata, seedClient, seedObjects, type SeedObject} from './lib/seed.js'
 import {formatMs, formatTable} from './lib/table.js'
+import {progressLine, runBench} from './lib/main.js'
 
 const BUCKET = 'zerofs-bench'
 const SEED_CONCURRENCY = 32
@@ -106,9 +107,7 @@ function parseOptions(): Options {
   }
 }
 
-function progress(message: string): void {
-  process.stderr.write(`bench/nfs: ${message}\n`)
-}
+const progress = progressLine('nfs')
 
 const fileName = (index: number): string => `f${String(index).padStart(4, '0')}`
 const smallContent = (index: number): Buffer => Buffer.from(`small file ${index}\n`)
@@ -407,11 +406,4 @@ function render(report: Report): string {
   ].join('\n')
 }
 
-try {
-  const options = parseOptions()
-  const report = await run(options)
-  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${render(report)}\n`)
-} catch (error) {
-  progress(error instanceof Error ? error.stack ?? error.message : String(error))
-  process.exitCode = 1
-}
+await runBench({progress, parseOptions, run, render})

@@ -5,7 +5,7 @@ import {defaultCacheDir} from '../core/cache/cache-dir.js'
 import {isFsError, type FsError} from '../core/errors.js'
 import {Fs, type FsOptions} from '../core/fs/fs.js'
 import {isStoreError, type StoreError} from '../core/store/errors.js'
-import {locate, type Located} from '../core/store/locate.js'
+import {locate, locateStore, type Located} from '../core/store/locate.js'
 import type {ObjectStore} from '../core/store/object-store.js'
 import {openStore, storeUrl, type StoreOptions} from '../core/store/open-store.js'
 
@@ -50,6 +50,12 @@ export abstract class BaseCommand extends Command {
    */
   static checkStoreOnFailure = false
 
+  /**
+   * Commands that take a whole store (serve, fsck) read `s3://BUCKET/PREFIX` as a store scoped to
+   * PREFIX, as migrate and verify do; the others read it as a path inside the bucket.
+   */
+  static takesWholeStore = false
+
   private located?: Located
   private store?: ObjectStore
   private fs?: Fs
@@ -86,7 +92,7 @@ export abstract class BaseCommand extends Command {
   }
 
   private async connect(location: string | undefined, flags: BaseFlags): Promise<{store: ObjectStore; located: Located}> {
-    const located = await locate(location)
+    const located = (this.constructor as typeof BaseCommand).takesWholeStore ? await locateStore(location) : await locate(location)
     this.located = located
     this.store = await openStore(located.store, storeOptions(flags))
     return {store: this.store, located}

@@ -70,6 +70,8 @@ Exit codes, as e2fsck's:
   /** Store unreachable, cache unreadable, refused: fsck could not do its job (e2fsck's 8). */
   static override errorExitCode = FSCK_EXIT.operational
 
+  static override takesWholeStore = true
+
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Fsck)
     const olderThanMs = this.durationFlag(flags['older-than'])

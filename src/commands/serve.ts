@@ -9,9 +9,9 @@ import {createNfsServer} from '../protocols/nfs3/server.js'
 import {Portmapper} from '../protocols/portmap/server.js'
 import {allowList} from '../protocols/rpc/allow-list.js'
 import {ANONYMOUS_ID, SQUASH_MODES, type Squash} from '../protocols/rpc/squash.js'
+import {BaseCommand} from '../cli/base-command.js'
 import {parseListenAddress, type ListenAddress} from '../cli/listen-address.js'
 import {parseP9Address, startP9, type RunningP9} from '../cli/serve-9p.js'
-import {BaseCommand} from './base-command.js'
 
 const DEFAULT_NFS_ADDRESS = '127.0.0.1:2049'
 
@@ -78,6 +78,8 @@ finishes the calls in flight, uploads everything staged and exits 0; it exits 1 
   /** Failures to start exit 1 (design.md's command table). */
   static override errorExitCode = 1
 
+  static override takesWholeStore = true
+
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Serve)
     const p9Address = flags['9p'] === undefined ? undefined : parseP9Address(flags['9p'])
@@ -97,6 +99,9 @@ finishes the calls in flight, uploads everything staged and exits 0; it exits 1 
 
     // The Fs (and the store) are closed by BaseCommand when run() returns; closing uploads what is staged.
     const {fs, located} = await this.openFs(args.store, flags, {readOnly: flags['read-only'], logger})
+    if (located.path !== '/') {
+      this.error(`serve exports a whole store: give ${located.store}, not a directory inside it (${located.path}); clients can mount that directory (HOST:${located.path})`, {exit: 1})
+    }
     const server = nfsWanted ? createNfsServer({fs, fsid: fsidOf(storeUrl(located.store)), readOnly: flags['read-only'], allow, squash, logger}) : undefined
     let portmapper: Portmapper | undefined
     let p9: RunningP9 | undefined

@@ -10,15 +10,15 @@ import {DEFAULT_JOBS} from '../core/transfer/migrate-types.js'
 import {formatBytes, verifySummary} from '../core/transfer/summary.js'
 import {Verification} from '../core/transfer/verification.js'
 import {findingLine, type Finding, type VerifyReport} from '../core/transfer/verify-types.js'
-import {BaseCommand} from './base-command.js'
-import {checkedFilter, Endpoints, progressMode, usageErrorsOf, withProgress} from './migrate.js'
+import {BaseCommand} from '../cli/base-command.js'
+import {progressMode, withProgress} from '../cli/progress.js'
+import {checkedFilter, Endpoints, usageErrorsOf} from '../cli/transfer-endpoints.js'
 
 export interface VerifyResult extends VerifyReport {
   findings: Finding[]
 }
 
 export default class Verify extends BaseCommand {
-  static override hidden = false
   static override summary = 'Compare a directory tree with a store (or two trees) and list every difference.'
   static override description = `Both sides are walked in the same key order and merged, so any size of tree is compared with \
 bounded memory. One line per finding, in the spirit of rclone check --combined:

@@ -6,9 +6,9 @@ import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import {after, before, describe, it} from 'node:test'
 
-import {locate, normalisePath} from '../../src/core/store/locate.js'
+import {locate, locateStore, normalisePath} from '../../src/core/store/locate.js'
 
-// The location rules every command (ls, cat, later serve and fsck) applies to its argument.
+// The location rules every command applies to its argument (serve and fsck through locateStore).
 describe('locate', () => {
   let home: string
 
@@ -28,6 +28,16 @@ describe('locate', () => {
     assert.deepEqual(await locate('s3://photos/'), {store: 's3://photos', path: '/', keyPrefix: ''})
     assert.deepEqual(await locate('s3://photos/2024/raw/'), {store: 's3://photos', path: '/2024/raw', keyPrefix: '2024/raw/'})
     assert.deepEqual(await locate('s3://photos/a//b'), {store: 's3://photos', path: '/a/b', keyPrefix: 'a//b'})
+  })
+
+  it('reads s3://BUCKET/PREFIX as a store scoped to the prefix for commands that take a whole store', async () => {
+    assert.deepEqual(await locateStore('s3://photos'), {store: 's3://photos', path: '/', keyPrefix: ''})
+    assert.deepEqual(await locateStore('s3://photos/2024/raw/'), {store: 's3://photos/2024/raw', path: '/', keyPrefix: ''})
+    for (const hostile of ['s3://photos/a//b', 's3://photos/../etc', 's3://photos/a/./b']) {
+      await assert.rejects(locateStore(hostile), /invalid store location .*empty, "\." or "\.\." component/, hostile)
+    }
+    const store = join(home, 'store')
+    assert.deepEqual(await locateStore(join(store, 'a')), await locate(join(store, 'a')), 'local paths as locate reads them')
   })
 
   it('never puts the path above the store root', async () => {

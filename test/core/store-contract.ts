@@ -241,6 +241,19 @@ export function describeStoreContract(
         assert.equal(sha256(await readAll(await store.get(key))), body.sha256())
       })
 
+      it('stores a multi-part-sized stream under the SHA-256 it is given, and refuses one that does not match it', async () => {
+        const key = `${scope()}known-hash`
+        const bytes = Buffer.alloc(12 * MiB, 7)
+        const result = await store.put(key, Readable.from([bytes.subarray(0, 7 * MiB), bytes.subarray(7 * MiB)]), {partSize: MIN_PART, sha256: sha256(bytes)})
+        assert.equal(result.sha256, sha256(bytes))
+        assert.equal((await store.head(key))?.metadata.sha256, sha256(bytes))
+        assert.equal(sha256(await readAll(await store.get(key))), sha256(bytes))
+
+        const wrong = `${scope()}wrong-hash`
+        await rejectsWith(store.put(wrong, Readable.from([bytes.subarray(0, 7 * MiB), bytes.subarray(7 * MiB)]), {partSize: MIN_PART, sha256: sha256(Buffer.from('other'))}), 'PreconditionFailed')
+        assert.equal(await store.head(wrong), undefined, 'nothing is left under the key')
+      })
+
       it('overwrites an object whole: new bytes, new metadata, nothing of the old left', async () => {
         const key = `${scope()}again`
         await store.put(key, Buffer.from('first version, longer'), {metadata: {mode: '33188', old: 'yes'}, contentType: 'text/plain'})

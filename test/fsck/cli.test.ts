@@ -161,6 +161,15 @@ describe('zerofs fsck on s3rver', () => {
     }
   })
 
+  it('checks only the prefix of s3://BUCKET/PREFIX (a store scoped to it)', async () => {
+    const store = await S3Store.open(BUCKET, 'clean', {endpoint: server.endpoint, credentials: S3RVER_CREDENTIALS})
+    await store.put('fine', Buffer.from('fine'), {metadata: {mode: String(S_IFREG | 0o644)}})
+    await store.close()
+    const result = await runCli(['fsck', `s3://${BUCKET}/clean/`, '-v', '--endpoint', server.endpoint, '--cache-dir', join(scratch, 'cache-clean')], {env: server.env})
+    assertExit(result, 0)
+    assert.match(result.stdout.toString(), new RegExp(`^s3://${BUCKET}/clean: 1 object, 0 directories, no cache; no problems`, 'm'))
+  })
+
   it('exits 8 with one line naming the endpoint when the server is unreachable', async () => {
     const endpoint = `http://127.0.0.1:${await closedPort()}`
     const result = await runCli(['fsck', `s3://${BUCKET}`, '--endpoint', endpoint, '--cache-dir', join(scratch, 'cache')], {env: server.env})

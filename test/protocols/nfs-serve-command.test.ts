@@ -5,8 +5,10 @@ import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
 import {fsidOf, parseListenAddress} from '../../src/commands/serve.js'
+import {s3BucketView} from '../helpers/nfs-bucket-view.js'
 import {startServe} from '../helpers/nfs-serve.js'
 import {NfsTestClient, writeSattr3} from '../helpers/nfs-wire.js'
+import {startS3rver} from '../helpers/s3rver.js'
 
 describe('zerofs serve', {timeout: 3 * 60_000}, () => {
   let scratch: string
@@ -86,6 +88,36 @@ describe('zerofs serve', {timeout: 3 * 60_000}, () => {
     } finally {
       await serve.stop()
     }
+  })
+
+  it('serves s3://BUCKET/PREFIX as a store whose root is the prefix; refuses a directory inside a local store', async () => {
+    const s3 = await startS3rver(['scoped'])
+    const view = s3BucketView(s3.endpoint, 'scoped')
+    try {
+      await view.put('nas1/inside.txt', Buffer.from('inside'))
+      await view.put('outside.txt', Buffer.from('outside'))
+      const serve = await startServe(['s3://scoped/nas1/', '--cache-dir', join(scratch, 'scoped-cache')], {env: {...env, ...s3.env}})
+      const client = await NfsTestClient.connect(serve.port)
+      const root = await client.mountRoot()
+      const inside = await client.lookup(root, 'inside.txt')
+      assert.equal((await client.read(inside.handle!, 0n, 100)).data?.toString(), 'inside')
+      assert.equal((await client.lookup(root, 'outside.txt')).status, 2, 'NFS3ERR_NOENT: the bucket root is not served')
+      assert.equal((await client.lookup(root, 'nas1')).status, 2)
+      const created = await client.create(root, 'new.txt', {mode: 0, attributes: {mode: 0o644}})
+      await client.write(created.handle!, 0n, Buffer.from('new'), 2)
+      await client.close()
+      const {code} = await serve.stop('SIGINT')
+      assert.equal(code, 0, serve.log())
+      assert.match(serve.log(), /serving s3:\/\/scoped\/nas1 over NFSv3/)
+      assert.equal((await view.body('nas1/new.txt')).toString(), 'new')
+      assert.deepEqual((await view.keys()).sort(), ['nas1/inside.txt', 'nas1/new.txt', 'outside.txt'])
+    } finally {
+      await view.close()
+      await s3.stop()
+    }
+    const store = join(scratch, 'data', 'zerofs', 'default')
+    await mkdir(join(store, 'sub'), {recursive: true})
+    await assert.rejects(startServe([join(store, 'sub')], {env}), /exited \(1\)[\s\S]*serve exports a whole store: give .*default, not a directory inside it \(\/sub\)/)
   })
 
   it('fails with exit 1 and one line on a malformed --allow, --nfs, --portmap or --squash, or a --portmap port in use', async () => {

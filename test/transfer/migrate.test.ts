@@ -226,7 +226,11 @@ describeOnStores('migrate a tree into a store and back', (world) => {
     await writeFile(growing, Buffer.alloc(PART_SIZE + 1024 * 1024, 1))
     const writer = spawn(process.execPath, ['-e', `const fs = require('fs'); const fd = fs.openSync(${JSON.stringify(growing)}, 'a'); for (;;) fs.writeSync(fd, 'more')`], {stdio: 'ignore'})
     try {
-      await sleep(100)
+      // A new process can take a while to start on a busy machine: go on once it writes.
+      for (let polls = 0; (await lstat(growing)).size === PART_SIZE + 1024 * 1024; polls++) {
+        assert.ok(polls < 300, 'the writer did not start within 30 s')
+        await sleep(100)
+      }
       const {store} = await world().freshStore('awkward')
       const {report, notes} = await upload({store, dir, cacheDir: join(world().scratch, 'awkward-cache')})
       assert.deepEqual(notes.invalid.map((note) => note.path).sort(), [

@@ -6,11 +6,12 @@ import {fsError, isFsError, type FsError} from '../errors.js'
 import type {ChildEntry, InodeRow} from '../cache/inode-table.js'
 import {MetaCache} from '../cache/meta-cache.js'
 import type {PendingRename} from '../cache/rename-journal.js'
-import {byteLength, checkNewName, dirPrefix, DIRECTORY_CONTENT_TYPE, displayPath, joinPath, KEY_MAX, markerKey, NAME_MAX} from '../layout/keys.js'
+import {byteLength, checkNewName, dirPrefix, DIRECTORY_CONTENT_TYPE, displayPath, joinPath, markerKey, NAME_MAX} from '../layout/keys.js'
 import {formatAttributes, type ObjectAttributes} from '../layout/metadata.js'
 import {fileTypeOfMode, makeMode, S_IFMT} from '../layout/mode.js'
 import {timestampNow} from '../layout/timestamp.js'
 import {silentLogger, type Logger} from '../logger.js'
+import {maxKeyBytes} from '../store/key-limit.js'
 import type {ObjectStore} from '../store/object-store.js'
 import {Catalog} from './catalog.js'
 import {toFsError} from './errno.js'
@@ -88,7 +89,7 @@ export class Fs implements PosixFs {
     this.store = options.store
     this.readOnly = options.readOnly ?? false
     this.logger = options.logger ?? silentLogger
-    this.maxKeyBytes = KEY_MAX - storePrefixBytes(options.store.url)
+    this.maxKeyBytes = maxKeyBytes(options.store.url)
     const owner = {uid: options.uid ?? process.getuid?.() ?? 0, gid: options.gid ?? process.getgid?.() ?? 0}
     this.catalog = new Catalog({
       store: this.store,
@@ -787,8 +788,3 @@ function newAttributes(type: FileType, options: CreateOptions): ObjectAttributes
   return {type, mode: makeMode(type, options.mode), uid: options.uid, gid: options.gid, rdev: 0, mtime: now, atime: now, ctime: now}
 }
 
-/** Bytes the store's own prefix takes from S3's 1024-byte key limit (`s3://bucket/prefix` → 'prefix/'). */
-function storePrefixBytes(url: string): number {
-  const match = /^s3:\/\/[^/]+\/(.+?)\/*$/.exec(url)
-  return match ? byteLength(`${match[1]}/`) : 0
-}

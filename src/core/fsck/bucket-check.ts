@@ -54,13 +54,15 @@ const VALUE_SHOWN = 40
 export class BucketCheck {
   private readonly queue: PQueue
   private failure: unknown
+  /** Settles once every problem found so far has been reported, in key order. */
+  private reported: Promise<void> = Promise.resolve()
 
   constructor(private readonly options: BucketCheckOptions) {
     this.queue = new PQueue({concurrency: options.concurrency})
   }
 
   async run(): Promise<BucketCounts> {
-    const {store, report, signal} = this.options
+    const {store, signal} = this.options
     const counts: BucketCounts = {objects: 0, directories: 0}
     const conflicts = new NameConflicts()
     const walk = walkStoreTree(store, {
@@ -68,7 +70,7 @@ export class BucketCheck {
       onProblem: (problem) => {
         const classified = classifyKey(problem.path)
         const reason = classified.kind === 'invalid' ? REASONS[classified.reason] : problem.reason
-        report({kind: 'bucket-invalid-key', severity: 'warning', key: problem.path, detail: `the key has ${reason}`, repaired: false})
+        this.report({kind: 'bucket-invalid-key', severity: 'warning', key: problem.path, detail: `the key has ${reason}`, repaired: false})
       },
     })
     try {
@@ -78,17 +80,18 @@ export class BucketCheck {
         else counts.directories++
         const shadowed = conflicts.next(entry.key, entry.kind === 'object')
         if (shadowed !== undefined) {
-          report({
+          this.report({
             kind: 'bucket-name-conflict', severity: 'warning', key: shadowed, repaired: false,
             detail: `the file ${displayPath(shadowed)} is hidden by the directory ${displayPath(shadowed)}/ of the same name`,
           })
         }
         this.options.onEntry?.(entry)
         if (entry.kind === 'implicit') this.implicitDirectory(entry)
-        else if (entry.size === 0 || this.options.deep) this.later(() => this.checkMetadata(entry))
+        else if (entry.size === 0 || this.options.deep) this.later((report) => this.checkMetadata(entry, report))
         if (this.queue.size > this.options.concurrency * 4) await this.queue.onSizeLessThan(this.options.concurrency * 2)
       }
       await this.queue.onIdle()
+      await this.reported
     } finally {
       this.queue.clear()
     }
@@ -102,48 +105,64 @@ export class BucketCheck {
       detail: `${displayPath(entry.path)} has objects below it but no marker object`,
     }
     if (!this.options.createMarkers) {
-      this.options.report(problem)
+      this.report(problem)
       return
     }
-    this.later(async () => {
+    this.later(async (report) => {
       try {
         await this.options.store.put(markerKey(entry.path), Buffer.alloc(0), {
           metadata: {mode: String(defaultMode('dir'))},
           contentType: DIRECTORY_CONTENT_TYPE,
           signal: this.options.signal,
         })
-        this.options.report({...problem, detail: `${problem.detail}; marker created`, repaired: true})
+        report({...problem, detail: `${problem.detail}; marker created`, repaired: true})
         this.options.onMarkerCreated?.(entry.path)
       } catch (error) {
-        this.options.report({...problem, detail: `${problem.detail}; creating its marker failed: ${(error as Error).message}`})
+        report({...problem, detail: `${problem.detail}; creating its marker failed: ${(error as Error).message}`})
       }
     })
   }
 
-  private async checkMetadata(entry: BucketEntry): Promise<void> {
+  private async checkMetadata(entry: BucketEntry, report: (problem: Problem) => void): Promise<void> {
     const head = await this.options.store.head(entry.key, this.options.signal)
     if (head === undefined) return // deleted since it was listed
     const kind = entry.kind === 'marker' ? 'marker' : 'object'
     const {attributes, invalid} = parseAttributes(head.metadata, kind, head.lastModified, {uid: 0, gid: 0})
     if (invalid.length > 0) {
       const values = invalid.map((name) => `${name}=${JSON.stringify(shorten(head.metadata[name] ?? ''))}`).join(', ')
-      this.options.report({
+      report({
         kind: 'bucket-invalid-attributes', severity: 'warning', key: entry.key, repaired: false,
         detail: `${displayPath(entry.path)}: ${values} ${invalid.length === 1 ? 'does' : 'do'} not parse${invalid.includes('mode') ? ` as a ${kind === 'marker' ? 'directory' : 'file'} mode` : ''}`,
       })
     }
     if (attributes.type === 'symlink' && head.size === 0) {
-      this.options.report({
+      report({
         kind: 'bucket-empty-symlink', severity: 'warning', key: entry.key, repaired: false,
         detail: `${displayPath(entry.path)} is a symbolic link with an empty target`,
       })
     }
   }
 
-  /** Queues store work; its first failure ends the pass. */
-  private later(work: () => Promise<void>): void {
-    this.queue.add(work).catch((error: unknown) => {
+  /** Reports a problem after those found earlier in key order, even when HEADs for them are still in flight. */
+  private report(problem: Problem): void {
+    this.inKeyOrder(Promise.resolve([problem]))
+  }
+
+  /**
+   * Queues store work whose problems are reported in key order (two runs over the same bucket print
+   * the same report, whatever order the HEADs finish in); its first failure ends the pass.
+   */
+  private later(work: (report: (problem: Problem) => void) => Promise<void>): void {
+    const found: Problem[] = []
+    this.inKeyOrder(this.queue.add(() => work((problem) => found.push(problem))).then(() => found, (error: unknown) => {
       this.failure ??= error
+      return []
+    }))
+  }
+
+  private inKeyOrder(problems: Promise<Problem[]>): void {
+    this.reported = Promise.all([this.reported, problems]).then(([, found]) => {
+      for (const problem of found) this.options.report(problem)
     })
   }
 }

@@ -40,7 +40,8 @@ export function formatEpochSeconds(time: Timestamp): string {
   return `${sign}${magnitude / NS_PER_SEC}.${fraction}`
 }
 
-function fromNanoseconds(total: bigint): Timestamp {
+/** Nanoseconds since the epoch as a timestamp whose nsec is never negative. */
+export function fromNanoseconds(total: bigint): Timestamp {
   let sec = total / NS_PER_SEC
   let nsec = total % NS_PER_SEC
   if (nsec < 0n) {

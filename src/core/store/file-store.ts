@@ -132,6 +132,10 @@ export class FileStore implements ObjectStore {
     const parsed = parseKey(key)
     const opened = await this.open()
     const temp = await this.writeBody(opened, key, body, options)
+    if (options.sha256 !== undefined && options.sha256 !== temp.sha256) {
+      await rm(temp.path, {force: true})
+      throw new StoreError('PreconditionFailed', `the body for "${key}" does not match its expected SHA-256 ${options.sha256} (read ${temp.sha256})`, {key})
+    }
     const record: ObjectRecord = {
       etag: temp.md5,
       contentType: options.contentType,

@@ -1,7 +1,8 @@
 import {mkdir, stat} from 'node:fs/promises'
 import {dirname, join, relative, sep} from 'node:path'
 
-import {defaultStoreDir, parseStoreLocation} from './open-store.js'
+import {StoreError} from './errors.js'
+import {defaultStoreDir, parseStoreLocation, storeUrl} from './open-store.js'
 
 /**
  * Splits what a user types after a command (`s3://bucket/a/b`, `file:///srv/data/a/b`, `./data/a`,
@@ -45,6 +46,24 @@ export async function locate(location?: string): Promise<Located> {
   const inside = relative(store, parsed.dir).split(sep).join('/')
   const trailingSlash = inside !== '' && /\/$/.test(location) ? '/' : ''
   return {store, path: normalisePath(inside), keyPrefix: inside + trailingSlash}
+}
+
+/**
+ * For commands that take a whole store (serve, fsck): `s3://BUCKET/PREFIX` is a store scoped to
+ * PREFIX (what migrate and verify write to), so its root is the prefix; a local path is located as
+ * by `locate` (a path inside a store is the caller's to refuse or use).
+ */
+export async function locateStore(location?: string): Promise<Located> {
+  if (location !== undefined && location !== '') {
+    const parsed = parseStoreLocation(location)
+    if (parsed.kind === 's3') {
+      if (parsed.prefix !== '' && parsed.prefix.split('/').some((component) => component === '' || component === '.' || component === '..')) {
+        throw new StoreError('Failed', `invalid store location "${location}": the prefix has an empty, "." or ".." component`)
+      }
+      return {store: storeUrl(parsed), path: '/', keyPrefix: ''}
+    }
+  }
+  return locate(location)
 }
 
 /** `a//b/./c/../d/` → `/a/b/d`; `..` at the root stays at the root, as in POSIX path resolution. */

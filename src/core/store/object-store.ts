@@ -69,7 +69,11 @@ export interface PutOptions {
   partSize?: number
   /** Parallel part uploads for one large body. */
   queueSize?: number
-  /** Already known SHA-256 hex of the whole body: spares a hashing pass over a `{path}` body. */
+  /**
+   * Already known SHA-256 hex of the whole body: spares a hashing pass over a `{path}` body and the
+   * copy that attaches a streamed body's hash; a body that does not hash to it fails with
+   * PreconditionFailed and stores nothing.
+   */
   sha256?: string
   signal?: AbortSignal
   onProgress?: (bytesSent: number) => void

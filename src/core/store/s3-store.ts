@@ -363,6 +363,11 @@ export class S3Store implements ObjectStore {
       const expected = options.sha256 === undefined ? undefined : {sha256: options.sha256, what: `the body for "${key}"`}
       const body = digesting(Readable.from(continueWith(first.buffers, chunks), {objectMode: false}), expected)
       const metadata = {...withoutStoreMetadata(options.metadata), [PART_SIZE]: String(partSize)}
+      if (options.sha256 !== undefined) {
+        // A known hash travels with the upload; a body that does not match fails before it completes.
+        const etag = await this.uploadInParts(key, body, {...options, partSize, metadata: {...metadata, [SHA256]: options.sha256}})
+        return {etag, size: body.bytesPassed, sha256: options.sha256, partSize}
+      }
       await this.uploadInParts(key, body, {...options, partSize, metadata})
       // S3 takes an object's metadata when its upload starts, before the content (and so its hash)
       // is known: a copy onto itself with the metadata replaced is the one way to attach the hash

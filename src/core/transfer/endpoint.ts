@@ -2,9 +2,7 @@ import {stat} from 'node:fs/promises'
 import {resolve} from 'node:path'
 import {pathToFileURL} from 'node:url'
 
-import {byteLength, KEY_MAX} from '../layout/keys.js'
 import type {ObjectStore} from '../store/object-store.js'
-import {parseStoreLocation} from '../store/store-location.js'
 import {describeError, TransferError} from './errors.js'
 
 /** One side of a transfer or comparison: a local directory tree, or a store. */
@@ -30,15 +28,6 @@ export function uploadPairDescription(source: Endpoint, destination: Endpoint): 
 /** How the journal names a restore from a store into a local tree. */
 export function restorePairDescription(source: Endpoint, destination: Endpoint): string {
   return `restore ${endpointId(source)} -> ${endpointId(destination)}`
-}
-
-/**
- * The longest key (in UTF-8 bytes, relative to the store root) the store can hold: S3's 1024 minus
- * the store's prefix in its bucket. FileStores keep S3's limit, so a tree that fits one fits both.
- */
-export function maxKeyBytes(store: ObjectStore): number {
-  const location = parseStoreLocation(store.url)
-  return location.kind === 's3' && location.prefix !== '' ? KEY_MAX - byteLength(`${location.prefix}/`) : KEY_MAX
 }
 
 /**

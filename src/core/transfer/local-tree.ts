@@ -2,9 +2,9 @@ import type {BigIntStats, Dirent} from 'node:fs'
 import {lstat, opendir} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import type {Timestamp} from '../fs/types.js'
 import {joinPath} from '../layout/keys.js'
 import {fileTypeOfMode} from '../layout/mode.js'
+import {fromNanoseconds} from '../layout/timestamp.js'
 import {compareKeys} from '../store/key-order.js'
 import {describeError, errnoOf} from './errors.js'
 import type {PathFilter} from './path-filter.js'
@@ -117,25 +117,13 @@ export function localStats(stats: BigIntStats): LocalStats {
     uid: Number(stats.uid),
     gid: Number(stats.gid),
     rdev: Number(stats.rdev),
-    mtime: timestampFromNs(stats.mtimeNs),
-    atime: timestampFromNs(stats.atimeNs),
-    ctime: timestampFromNs(stats.ctimeNs),
+    mtime: fromNanoseconds(stats.mtimeNs),
+    atime: fromNanoseconds(stats.atimeNs),
+    ctime: fromNanoseconds(stats.ctimeNs),
     dev: Number(stats.dev),
     ino: Number(stats.ino),
     nlink: Number(stats.nlink),
   }
-}
-
-const NS_PER_SEC = 1_000_000_000n
-
-function timestampFromNs(ns: bigint): Timestamp {
-  let sec = ns / NS_PER_SEC
-  let nsec = ns % NS_PER_SEC
-  if (nsec < 0n) {
-    sec -= 1n
-    nsec += NS_PER_SEC
-  }
-  return {sec: Number(sec), nsec: Number(nsec)}
 }
 
 /** Printable ASCII as is, every other byte as \xNN. */

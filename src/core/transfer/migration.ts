@@ -10,7 +10,8 @@ import {isStoreError} from '../store/errors.js'
 import type {ObjectStore} from '../store/object-store.js'
 import {DEFAULT_PART_SIZE} from '../store/part-size.js'
 import {ByteBudget} from './byte-budget.js'
-import {checkEndpoint, endpointLabel, maxKeyBytes, restorePairDescription, uploadPairDescription, type Endpoint} from './endpoint.js'
+import {maxKeyBytes} from '../store/key-limit.js'
+import {checkEndpoint, endpointLabel, restorePairDescription, uploadPairDescription, type Endpoint} from './endpoint.js'
 import {errnoOf, TransferError} from './errors.js'
 import {InflightUploads} from './inflight-uploads.js'
 import {Journal} from './journal.js'
@@ -148,7 +149,7 @@ export class Migration {
       signal: this.context.signal,
     })
     const remote = walkStoreTree(store, {filter: this.filter, signal: this.context.signal})
-    await planUpload(local, remote, work, this.context, {maxKeyBytes: maxKeyBytes(store)})
+    await planUpload(local, remote, work, this.context, {maxKeyBytes: maxKeyBytes(store.url)})
     this.setTotals(work, ['put', 'check'])
 
     this.startPhase('copy')
