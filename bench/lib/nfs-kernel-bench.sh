@@ -1,8 +1,10 @@
 #!/bin/bash
-# The kernel-client half of bench/nfs.ts, run as root inside one kclient guest:
+# The kernel-client half of bench/nfs.ts (and, with PROTO=9p, of bench/9p.ts), run as root inside
+# one kclient guest:
 #
 #   nfs-kernel-bench.sh HANDSHAKE_PORT LABEL:NFSPORT:MOUNTPORT:EXPORT...
 #
+# With PROTO=9p, NFSPORT is the 9P port, MOUNTPORT is unused and EXPORT is the aname.
 # For each server it mounts HOST:EXPORT and times the seed operations and the sequential transfers,
 # printing "RESULT LABEL OPERATION MILLISECONDS" lines (one per run) for the host to read. A write
 # counts as done once the host sees the whole object in the server's store: the guest asks it with
@@ -53,7 +55,15 @@ bench_server() {
     timed read-seq cat kernel-seq.bin
 }
 
-modprobe nfsv3
+mount_server() {  # PORT MOUNTPORT EXPORT MOUNT
+    if [ "${PROTO:-nfs}" = 9p ]; then
+        mount -t 9p -o trans=tcp,port="$1",version=9p2000.L,uname=root,aname="$3" "$HOST" "$4"
+    else
+        mount -t nfs -o vers=3,proto=tcp,port="$1",mountport="$2",mountproto=tcp,nolock "$HOST:$3" "$4"
+    fi
+}
+
+if [ "${PROTO:-nfs}" = 9p ]; then modprobe 9pnet_fd; modprobe 9p; else modprobe nfsv3; fi
 head -c 1048576 /dev/urandom >/tmp/one-mib
 head -c $((SEQ_MIB * 1048576)) /dev/urandom >/tmp/seq
 status=0
@@ -61,7 +71,7 @@ for spec in "$@"; do
     IFS=: read -r LABEL NFSPORT MOUNTPORT EXPORT <<<"$spec"
     MOUNT=/mnt/$LABEL
     mkdir -p "$MOUNT"
-    if ! mount -t nfs -o vers=3,proto=tcp,port="$NFSPORT",mountport="$MOUNTPORT",mountproto=tcp,nolock "$HOST:$EXPORT" "$MOUNT"; then
+    if ! mount_server "$NFSPORT" "$MOUNTPORT" "$EXPORT" "$MOUNT"; then
         echo "# $LABEL: mount failed" >&2
         status=1
         continue

@@ -1,6 +1,5 @@
 import {Args, Flags} from '@oclif/core'
 import {createHash} from 'node:crypto'
-import {isIP} from 'node:net'
 
 import type {LogFields, Logger} from '../core/logger.js'
 import {storeUrl} from '../core/store/open-store.js'
@@ -11,27 +10,15 @@ import {Portmapper} from '../protocols/portmap/server.js'
 import {allowList} from '../protocols/rpc/allow-list.js'
 import {ANONYMOUS_ID, SQUASH_MODES, type Squash} from '../protocols/rpc/squash.js'
 import {BaseCommand} from '../cli/base-command.js'
+import {parseListenAddress, type ListenAddress} from '../cli/listen-address.js'
+import {parseP9Address, startP9, type RunningP9} from '../cli/serve-9p.js'
 
 const DEFAULT_NFS_ADDRESS = '127.0.0.1:2049'
 
-export interface ListenAddress {
-  host: string
-  port: number
-}
+export {parseListenAddress, type ListenAddress} from '../cli/listen-address.js'
 
 /** The largest uid or gid AUTH_SYS carries. */
 const MAX_ID = 2 ** 32 - 1
-
-/** `127.0.0.1:2049`, `[::1]:2049`, `0.0.0.0:2049`. */
-export function parseListenAddress(value: string): ListenAddress {
-  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(value)
-  const host = match?.[1] ?? match?.[2]
-  const port = Number(match?.[3])
-  if (host === undefined || isIP(host) === 0 || !Number.isInteger(port) || port > 65535) {
-    throw new Error(`expected ADDRESS:PORT (e.g. 127.0.0.1:2049 or [::1]:2049), got ${value}`)
-  }
-  return {host, port}
-}
 
 function isLoopback(host: string): boolean {
   return host === '::1' || host.startsWith('127.')
@@ -49,7 +36,7 @@ export function fsidOf(url: string): bigint {
 
 export default class Serve extends BaseCommand {
   static override hidden = false
-  static override summary = 'Serve a store over NFSv3 until SIGINT or SIGTERM.'
+  static override summary = 'Serve a store over NFSv3 (and/or 9P2000.L) until SIGINT or SIGTERM.'
   static override description = `NFSv3 and MOUNT v3 share one TCP port, so a client needs no rpcbind: \
 mount -t nfs -o vers=3,proto=tcp,port=PORT,mountport=PORT,nolock HOST:/ /mnt. For clients that cannot name \
 ports (Windows, appliances, a plain mount HOST:/ /mnt), --portmap runs a portmapper pointing at that port. \
@@ -64,6 +51,8 @@ finishes the calls in flight, uploads everything staged and exits 0; it exits 1 
     {description: 'Mount it (Linux).', command: 'mount -t nfs -o vers=3,proto=tcp,port=2049,mountport=2049,nolock 127.0.0.1:/ /mnt/backups'},
     {description: 'Also answer portmapper queries (port 111 needs root), so clients need no port options; map root to nobody.', command: '<%= config.bin %> <%= command.id %> s3://backups --nfs 0.0.0.0:2049 --portmap 0.0.0.0:111 --allow 10.1.0.0/16 --squash root'},
     {description: 'Mount it through the portmapper (Linux).', command: 'mount -t nfs -o vers=3,nolock SERVER:/ /mnt/backups'},
+    {description: 'Serve 9P2000.L only (the Linux v9fs client, QEMU guests); add --nfs to serve both.', command: '<%= config.bin %> <%= command.id %> s3://backups --9p 127.0.0.1:5640'},
+    {description: 'Mount it over 9P (Linux).', command: 'mount -t 9p -o trans=tcp,port=5640,version=9p2000.L,uname=root 127.0.0.1 /mnt/backups'},
   ]
 
   static override args = {
@@ -82,6 +71,7 @@ finishes the calls in flight, uploads everything staged and exits 0; it exits 1 
     })(),
     'anon-uid': Flags.integer({summary: 'The uid squashed and AUTH_NONE callers act as.', default: ANONYMOUS_ID, min: 0, max: MAX_ID}),
     'anon-gid': Flags.integer({summary: 'The gid squashed and AUTH_NONE callers act as.', default: ANONYMOUS_ID, min: 0, max: MAX_ID}),
+    '9p': Flags.string({summary: 'Also serve 9P2000.L on this TCP address or unix socket; alone, NFS is not started.', helpValue: 'ADDR:PORT|unix:PATH'}),
     'log-level': Flags.option({options: ['info', 'debug'] as const, default: 'info', summary: 'debug logs every call with its xid.'})(),
   }
 
@@ -92,6 +82,9 @@ finishes the calls in flight, uploads everything staged and exits 0; it exits 1 
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Serve)
+    const p9Address = flags['9p'] === undefined ? undefined : parseP9Address(flags['9p'])
+    // With no protocol flag NFS starts on its default; --9p alone serves only 9P.
+    const nfsWanted = flags.nfs !== undefined || p9Address === undefined
     const listen = parseListenAddress(flags.nfs ?? DEFAULT_NFS_ADDRESS)
     const portmapListen = flags.portmap === undefined ? undefined : parseListenAddress(flags.portmap)
     const allow = flags.allow ?? []
@@ -109,33 +102,38 @@ finishes the calls in flight, uploads everything staged and exits 0; it exits 1 
     if (located.path !== '/') {
       this.error(`serve exports a whole store: give ${located.store}, not a directory inside it (${located.path}); clients can mount that directory (HOST:${located.path})`, {exit: 1})
     }
-    const server = createNfsServer({fs, fsid: fsidOf(storeUrl(located.store)), readOnly: flags['read-only'], allow, squash, logger})
+    const server = nfsWanted ? createNfsServer({fs, fsid: fsidOf(storeUrl(located.store)), readOnly: flags['read-only'], allow, squash, logger}) : undefined
     let portmapper: Portmapper | undefined
+    let p9: RunningP9 | undefined
     try {
-      const bound = await server.listen(listen.port, listen.host)
-      const host = shownHost(bound.address)
-      const notes = [
-        ...(flags['read-only'] ? ['read-only'] : []),
-        ...(squash.mode === 'none' ? [] : [`${squash.mode} squashed to ${squash.anonUid}:${squash.anonGid}`]),
-      ]
-      logger.info(`serving ${located.store} over NFSv3 on ${host}:${bound.port}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`)
-      logger.info(`mount -t nfs -o vers=3,proto=tcp,port=${bound.port},mountport=${bound.port},nolock ${host}:/ MOUNTPOINT`)
-      if (portmapListen) {
-        portmapper = new Portmapper({
-          services: [{prog: NFS_PROGRAM, vers: NFS_V3, port: bound.port}, {prog: MOUNT_PROGRAM, vers: MOUNT_V3, port: bound.port}],
-          allow: allowed,
-          logger,
-        })
-        const mapped = await listenOrExplain(portmapper, portmapListen)
-        logger.info(`portmapper on ${shownHost(mapped.address)}:${mapped.port} (TCP and UDP) points at port ${bound.port}`)
-        logger.info(`mount -t nfs -o vers=3,nolock ${host}:/ MOUNTPOINT`)
+      if (server) {
+        const bound = await server.listen(listen.port, listen.host)
+        const host = shownHost(bound.address)
+        const notes = [
+          ...(flags['read-only'] ? ['read-only'] : []),
+          ...(squash.mode === 'none' ? [] : [`${squash.mode} squashed to ${squash.anonUid}:${squash.anonGid}`]),
+        ]
+        logger.info(`serving ${located.store} over NFSv3 on ${host}:${bound.port}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`)
+        logger.info(`mount -t nfs -o vers=3,proto=tcp,port=${bound.port},mountport=${bound.port},nolock ${host}:/ MOUNTPOINT`)
+        if (portmapListen) {
+          portmapper = new Portmapper({
+            services: [{prog: NFS_PROGRAM, vers: NFS_V3, port: bound.port}, {prog: MOUNT_PROGRAM, vers: MOUNT_V3, port: bound.port}],
+            allow: allowed,
+            logger,
+          })
+          const mapped = await listenOrExplain(portmapper, portmapListen)
+          logger.info(`portmapper on ${shownHost(mapped.address)}:${mapped.port} (TCP and UDP) points at port ${bound.port}`)
+          logger.info(`mount -t nfs -o vers=3,nolock ${host}:/ MOUNTPOINT`)
+        }
       }
+      if (p9Address) p9 = await startP9(fs, p9Address, logger, located.store)
 
       const signal = await stopSignal()
       logger.info(`${signal}: finishing calls in flight, uploading staged data`)
     } finally {
       await portmapper?.close()
-      await server.close()
+      await server?.close()
+      await p9?.close()
     }
     await fs.flushAll()
     logger.info('stopped cleanly')

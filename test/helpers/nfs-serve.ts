@@ -24,11 +24,16 @@ export interface ServeProcess {
 export interface StartServeOptions {
   env?: NodeJS.ProcessEnv
   isolatedNetwork?: boolean
+  /** The protocol whose port `port` is: 'nfs' (default), or '9p' (then NFS starts only if `args` has --nfs). */
+  protocol?: 'nfs' | '9p'
 }
 
 /** `args` without `--nfs` listen on a free 127.0.0.1 port. */
 export async function startServe(args: string[], options: StartServeOptions = {}): Promise<ServeProcess> {
-  const listen = args.includes('--nfs') ? [] : ['--nfs', '127.0.0.1:0']
+  const ninep = options.protocol === '9p'
+  const flag = ninep ? '--9p' : '--nfs'
+  const listen = args.includes(flag) ? [] : [flag, '127.0.0.1:0']
+  const ready = ninep ? /over 9P2000\.L on 127\.0\.0\.1:(\d+)/ : /over NFSv3 on 127\.0\.0\.1:(\d+)/
   const serve = [process.execPath, '--import', 'tsx', `${repo}test/helpers/nfs-serve-main.ts`, ...args, ...listen]
   // unshare execs the shell in the new namespace, which brings its loopback up and execs node: one pid throughout.
   const [command, ...commandArgs] = options.isolatedNetwork
@@ -46,7 +51,7 @@ export async function startServe(args: string[], options: StartServeOptions = {}
   const port = await new Promise<number>((resolve, reject) => {
     child.stderr!.on('data', (chunk: Buffer) => {
       log += chunk.toString('utf8')
-      const match = /over NFSv3 on 127\.0\.0\.1:(\d+)/.exec(log)
+      const match = ready.exec(log)
       // With --portmap, ready once the portmapper listens too (it starts after NFS).
       if (match && (!args.includes('--portmap') || log.includes('portmapper on '))) resolve(Number(match[1]))
     })

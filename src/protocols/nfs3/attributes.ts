@@ -1,3 +1,4 @@
+import {splitDevice} from '../../core/fs/device.js'
 import type {Attr, FileType, SetAttr, Timestamp} from '../../core/fs/types.js'
 import type {XdrReader, XdrWriter} from '../rpc/xdr.js'
 import {
@@ -29,15 +30,6 @@ const ftype3: Record<FileType, number> = {
 
 export function ftype3Of(type: FileType): number {
   return ftype3[type]
-}
-
-/** Linux's dev_t layout (new_encode_dev): the major and minor numbers NFS carries in specdata3. */
-export function splitDevice(rdev: number): {major: number; minor: number} {
-  return {major: (rdev >>> 8) & 0xfff, minor: (rdev & 0xff) | ((rdev >>> 12) & 0xfff00)}
-}
-
-export function joinDevice(major: number, minor: number): number {
-  return ((minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xff) << 12)) >>> 0
 }
 
 export function writeNfstime3(writer: XdrWriter, time: Timestamp): void {

@@ -1,7 +1,7 @@
+import {parentDirectory} from '../../core/fs/parent.js'
 import type {Attr, Ino} from '../../core/fs/types.js'
 import type {Nfs3Call} from './call.js'
 import {NFS3_COOKIEVERFSIZE, NFS3ERR_BAD_COOKIE, NFS3ERR_TOOSMALL} from './constants.js'
-import {parentOf} from './parent.js'
 import {Nfs3Error} from './status.js'
 
 /**
@@ -69,7 +69,7 @@ export async function listDirectory(call: Nfs3Call, dir: Attr, request: ListingR
 
   if (request.cookie === 0n && !accept({fileid: dir.ino, name: '.', cookie: 1n, attr: request.attributes ? dir : undefined})) return full()
   if (request.cookie <= 1n) {
-    const parent = await parentOf(call, dir)
+    const parent = await parentDirectory(call.fs, dir)
     if (!accept({fileid: parent.ino, name: '..', cookie: DOT_COOKIES, attr: request.attributes ? parent : undefined})) return full()
   }
   for (;;) {

@@ -1,10 +1,10 @@
+import {parentDirectory} from '../../core/fs/parent.js'
 import {requireAccess} from '../../core/fs/permissions.js'
 import {ACCESS_EXECUTE} from '../../core/fs/types.js'
 import {readDirOpArgs, type DirOpArgs3} from './arguments.js'
 import {writePostOpAttr} from './attributes.js'
 import {NFS3ERR_NOTDIR} from './constants.js'
 import {isDotName, validName} from './names.js'
-import {parentOf} from './parent.js'
 import type {Nfs3Procedure} from './procedure.js'
 import {Nfs3Error} from './status.js'
 
@@ -27,7 +27,7 @@ export const lookup: Nfs3Procedure<DirOpArgs3> = {
     if (dir.type !== 'dir') throw new Nfs3Error(NFS3ERR_NOTDIR, 'LOOKUP in a non-directory')
     requireAccess(dir, call.caller, ACCESS_EXECUTE, 'lookup')
     const object = isDotName(args.name)
-      ? (args.name === '.' ? dir : await parentOf(call, dir))
+      ? (args.name === '.' ? dir : await parentDirectory(call.fs, dir))
       : await call.fs.lookup(dir.ino, validName(args.name))
     return (writer) => {
       writer.opaque(call.handleOf(object))

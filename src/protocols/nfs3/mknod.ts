@@ -1,7 +1,8 @@
+import {joinDevice} from '../../core/fs/device.js'
 import {requireNodeCreation} from '../../core/fs/permissions.js'
 import type {FileType, SetAttr} from '../../core/fs/types.js'
 import {readDirOpArgs, type DirOpArgs3} from './arguments.js'
-import {joinDevice, readSattr3} from './attributes.js'
+import {readSattr3} from './attributes.js'
 import {
   NF3BLK, NF3CHR, NF3DIR, NF3FIFO, NF3LNK, NF3REG, NF3SOCK, NFS3ERR_BADTYPE, NFS3ERR_EXIST,
 } from './constants.js'

@@ -1,8 +1,8 @@
+import {checkRename} from '../../core/fs/entry-checks.js'
 import {readDirOpArgs, type DirOpArgs3} from './arguments.js'
 import {writeWccData} from './attributes.js'
 import type {Encoder} from './call.js'
 import {NFS3ERR_INVAL} from './constants.js'
-import {checkRename} from './entry-checks.js'
 import {entryName} from './names.js'
 import {targetDirectory} from './new-object.js'
 import type {Nfs3Procedure} from './procedure.js'
@@ -31,7 +31,7 @@ export const rename: Nfs3Procedure<Rename3Args> = {
     const toDir = await targetDirectory(call, args.to.dir)
     const fromName = entryName(args.from.name, NFS3ERR_INVAL)
     const toName = entryName(args.to.name, NFS3ERR_INVAL)
-    await checkRename(call, fromDir, fromName, toDir, toName)
+    await checkRename(call.fs, call.caller, fromDir, fromName, toDir, toName)
     await call.fs.rename(fromDir.ino, fromName, toDir.ino, toName)
     const fromAfter = await call.currentAttributes(args.from.dir)
     const toAfter = await call.currentAttributes(args.to.dir)

@@ -1,7 +1,7 @@
+import {checkRemoval} from '../../core/fs/entry-checks.js'
 import {readDirOpArgs, type DirOpArgs3} from './arguments.js'
 import {writeWccData} from './attributes.js'
 import {NFS3ERR_INVAL} from './constants.js'
-import {checkRemoval} from './entry-checks.js'
 import {entryName} from './names.js'
 import {targetDirectory} from './new-object.js'
 import type {Nfs3Procedure} from './procedure.js'
@@ -23,7 +23,7 @@ export const rmdir: Nfs3Procedure<DirOpArgs3> = {
   async execute(args, call) {
     const dir = await targetDirectory(call, args.dir)
     const name = entryName(args.name, NFS3ERR_INVAL)
-    await checkRemoval(call, dir, name)
+    await checkRemoval(call.fs, call.caller, dir, name)
     await call.fs.rmdir(dir.ino, name)
     const after = await call.currentAttributes(args.dir)
     return (writer) => writeWccData(writer, dir, after, call.fsid)

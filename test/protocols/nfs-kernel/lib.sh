@@ -51,6 +51,6 @@ drop_caches() {  # forget cached pages, dentries and attributes: the next access
 }
 
 guest_setup() {  # what every guest script needs first
-    modprobe nfsv3
+    if [ "${PROTO:-nfs}" = 9p ]; then modprobe 9pnet_fd; modprobe 9p; else modprobe nfsv3; fi
     [ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd   # for <(...): the guest's /dev is minimal
 }

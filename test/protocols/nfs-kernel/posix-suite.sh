@@ -1,14 +1,19 @@
 #!/bin/bash
-# POSIX behaviour suite for `zerofs serve --nfs`, run as root inside the kclient guest by
-# test/protocols/nfs-kernel.test.ts. Each argument names one server to mount from the host:
+# POSIX behaviour suite for `zerofs serve`, run as root inside the kclient guest by
+# test/protocols/nfs-kernel.test.ts (NFSv3) and test/protocols/p9-kernel.test.ts (9P2000.L, with
+# PROTO=9p in the environment). Each argument names one server to mount from the host:
 #
 #   posix-suite.sh LABEL:PORT:LONGNAMES...     e.g.  file:40123:1 s3:40125:0
 #
+# PROTO=nfs (default) or 9p chooses the mount. UNLINKED_OPEN=0 skips the unlink-while-open check:
+# over NFS the client keeps such a file alive (silly rename); over 9P the server would have to,
+# and zerofs does not yet (the open fid's reads answer ESTALE).
 # LONGNAMES=1 adds the 255/256-byte name checks (s3rver exits on key components over ~240 bytes).
 # Each check prints "ok LABEL NAME" or "not ok LABEL NAME" followed by "#"-prefixed details.
 # Each check works in its own MOUNT/work/NAME (all removed at the end); MOUNT/keep is left for the host to inspect
 # through the S3 API afterwards. Exit status: the number of failed checks.
 set -u
+PROTO=${PROTO:-nfs}
 TREE=/usr/lib/python3.11/email   # a real tree of files and directories (and what the host compares keep/tree with)
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -207,7 +212,8 @@ t_thousand_entries() {
     [ "$(ls -l big | grep -c '^-')" = 1000 ]
     drop_caches
     [ "$(find big -type f | wc -l)" = 1000 ]
-    same "$(ls -f big | LC_ALL=C sort | head -3 | tr '\n' ' ')" ". .. f1 "
+    # sed reads to the end: head would exit early and sort, killed by SIGPIPE, fail the pipeline
+    same "$(ls -f big | LC_ALL=C sort | sed -n 1,3p | tr '\n' ' ')" ". .. f1 "
     rm -r big
     [ ! -e big ]
 }
@@ -276,6 +282,14 @@ keep_for_the_host() {  # what nfs-kernel.test.ts checks in the bucket afterwards
     cp -a "$SRC" tree
 }
 
+mount_server() {  # PORT MOUNT
+    if [ "$PROTO" = 9p ]; then
+        mount -t 9p -o trans=tcp,port="$1",version=9p2000.L,uname=root "$HOST" "$2"
+    else
+        mount -t nfs -o vers=3,proto=tcp,port="$1",mountport="$1",mountproto=tcp,nolock "$HOST:/" "$2"
+    fi
+}
+
 guest_setup
 cp -a "$TREE" /tmp/tree
 SRC=/tmp/tree
@@ -284,7 +298,7 @@ for spec in "$@"; do
     MOUNT=/mnt/$LABEL
     WORK=$MOUNT/work
     mkdir -p "$MOUNT"
-    if ! mount -t nfs -o vers=3,proto=tcp,port="$PORT",mountport="$PORT",mountproto=tcp,nolock "$HOST:/" "$MOUNT"; then
+    if ! mount_server "$PORT" "$MOUNT"; then
         echo "not ok $LABEL mount"
         failures=$((failures + 1))
         continue
@@ -294,7 +308,7 @@ for spec in "$@"; do
     run read-write-append-overwrite t_read_write
     run truncate-up-and-down t_truncate
     run rename-cases t_rename
-    run unlink-while-open t_unlink_open
+    [ "${UNLINKED_OPEN:-1}" = 1 ] && run unlink-while-open t_unlink_open
     run chmod-chown-utimes t_attributes
     run symlinks t_symlinks
     run mkdir-rmdir-enotempty t_directories
