@@ -10,6 +10,7 @@ import {createNfsServer} from '../protocols/nfs3/server.js'
 import {Portmapper} from '../protocols/portmap/server.js'
 import {allowList} from '../protocols/rpc/allow-list.js'
 import {ANONYMOUS_ID, SQUASH_MODES, type Squash} from '../protocols/rpc/squash.js'
+import {nbdFlags, startNbd} from '../cli/serve-nbd.js'
 import {BaseCommand} from './base-command.js'
 
 const DEFAULT_NFS_ADDRESS = '127.0.0.1:2049'
@@ -82,6 +83,7 @@ finishes the calls in flight, uploads everything staged and exits 0; it exits 1 
     })(),
     'anon-uid': Flags.integer({summary: 'The uid squashed and AUTH_NONE callers act as.', default: ANONYMOUS_ID, min: 0, max: MAX_ID}),
     'anon-gid': Flags.integer({summary: 'The gid squashed and AUTH_NONE callers act as.', default: ANONYMOUS_ID, min: 0, max: MAX_ID}),
+    ...nbdFlags,
     'log-level': Flags.option({options: ['info', 'debug'] as const, default: 'info', summary: 'debug logs every call with its xid.'})(),
   }
 
@@ -100,6 +102,14 @@ finishes the calls in flight, uploads everything staged and exits 0; it exits 1 
       if (!isLoopback(host) && allow.length === 0) {
         logger.warn(`listening on ${host}, which is not loopback, without --allow: every host that can reach it may mount the store`)
       }
+    }
+
+    const nbd = flags.nbd === undefined ? undefined : await startNbd(args.store, {...flags, nbd: flags.nbd}, parseListenAddress(flags.nbd), logger)
+    if (nbd !== undefined && flags.nfs === undefined) {
+      logger.info(`${await stopSignal()}: finishing requests in flight, uploading dirty chunks`)
+      await nbd.stop()
+      logger.info('stopped cleanly')
+      return
     }
 
     // The Fs (and the store) are closed by BaseCommand when run() returns; closing uploads what is staged.
@@ -131,6 +141,7 @@ finishes the calls in flight, uploads everything staged and exits 0; it exits 1 
     } finally {
       await portmapper?.close()
       await server.close()
+      await nbd?.stop()
     }
     await fs.flushAll()
     logger.info('stopped cleanly')
