@@ -26,9 +26,14 @@ export interface StartServeOptions {
   isolatedNetwork?: boolean
 }
 
-/** `args` without `--nfs` listen on a free 127.0.0.1 port. */
+/**
+ * `args` without `--nfs` listen on a free 127.0.0.1 port, unless they serve NBD only (`--nbd`);
+ * `port` is then the NBD port.
+ */
 export async function startServe(args: string[], options: StartServeOptions = {}): Promise<ServeProcess> {
-  const listen = args.includes('--nfs') ? [] : ['--nfs', '127.0.0.1:0']
+  const nbdOnly = args.includes('--nbd') && !args.includes('--nfs')
+  const listen = args.includes('--nfs') || nbdOnly ? [] : ['--nfs', '127.0.0.1:0']
+  const ready = nbdOnly ? /over NBD on 127\.0\.0\.1:(\d+)/ : /over NFSv3 on 127\.0\.0\.1:(\d+)/
   const serve = [process.execPath, '--import', 'tsx', `${repo}test/helpers/nfs-serve-main.ts`, ...args, ...listen]
   // unshare execs the shell in the new namespace, which brings its loopback up and execs node: one pid throughout.
   const [command, ...commandArgs] = options.isolatedNetwork
@@ -46,7 +51,7 @@ export async function startServe(args: string[], options: StartServeOptions = {}
   const port = await new Promise<number>((resolve, reject) => {
     child.stderr!.on('data', (chunk: Buffer) => {
       log += chunk.toString('utf8')
-      const match = /over NFSv3 on 127\.0\.0\.1:(\d+)/.exec(log)
+      const match = ready.exec(log)
       // With --portmap, ready once the portmapper listens too (it starts after NFS).
       if (match && (!args.includes('--portmap') || log.includes('portmapper on '))) resolve(Number(match[1]))
     })
