@@ -27,6 +27,8 @@ export const DEFAULT_UPLOAD_CONCURRENCY = 8
 const MIN_CACHED_CHUNKS = 4
 /** Dirty chunks are uploaded once the device has had no change for this long. */
 const IDLE_UPLOAD_MS = 1000
+/** Bytes fetched ahead of a sequential reader (whole chunks, at most a quarter of the cache). */
+const READ_AHEAD_BYTES = 16 * MiB
 /** A failed background upload is not tried again sooner than this; waiters for space look again as often. */
 const RETRY_MS = 1000
 
@@ -104,6 +106,8 @@ export class ChunkDevice implements BlockDevice {
   private idleTimer?: NodeJS.Timeout
   private zeros?: Buffer
   private closed = false
+  /** Where the last read ended: a read starting there is sequential and the chunks after it are fetched ahead. */
+  private lastReadEnd = -1
 
   private constructor(
     private readonly store: ObjectStore,
@@ -150,12 +154,15 @@ export class ChunkDevice implements BlockDevice {
 
   async read(offset: number, length: number): Promise<Buffer> {
     this.check('read', offset, length)
+    if (offset === this.lastReadEnd && length > 0) this.readAhead(Math.floor((offset + length - 1) / this.chunkSize) + 1)
+    this.lastReadEnd = offset + length
+    const pieces = [...piecesOf(offset, length, this.chunkSize)]
+    const readPiece = (piece: Piece): Promise<Buffer> | undefined => this.readsAsZeros(piece.index)
+      ? undefined
+      : this.withCachedChunk(piece.index, 'fetch', () => this.files.read(piece.index, piece.offset, piece.length))
+    if (pieces.length === 1) return (await readPiece(pieces[0])) ?? Buffer.alloc(length)
     const result = Buffer.alloc(length)
-    await Promise.all([...piecesOf(offset, length, this.chunkSize)].map(async (piece) => {
-      if (this.readsAsZeros(piece.index)) return
-      const bytes = await this.withCachedChunk(piece.index, 'fetch', () => this.files.read(piece.index, piece.offset, piece.length))
-      bytes.copy(result, piece.at)
-    }))
+    await Promise.all(pieces.map(async (piece) => (await readPiece(piece))?.copy(result, piece.at)))
     return result
   }
 
@@ -215,6 +222,18 @@ export class ChunkDevice implements BlockDevice {
   private readsAsZeros(index: number): boolean {
     const state = this.states.get(index)
     return state === undefined ? !this.presence.has(index) : !state.cached
+  }
+
+  /** Starts fetching the chunks from `first` on that are in the store and not cached (in the background). */
+  private readAhead(first: number): void {
+    const count = Math.max(1, Math.min(Math.floor(READ_AHEAD_BYTES / this.chunkSize), Math.floor(this.capacity / 4)))
+    const end = Math.min(first + count, chunkCount(this.manifest))
+    for (let index = first; index < end; index++) {
+      if (this.readsAsZeros(index) || this.states.get(index)?.cached === true || this.locks.isHeld(index)) continue
+      this.withCachedChunk(index, 'fetch', async () => undefined).catch((error: unknown) => {
+        this.logger.debug(`device ${this.name}: read-ahead of chunk ${index}: ${(error as Error).message}`)
+      })
+    }
   }
 
   private async writePiece(piece: Piece, data: Buffer): Promise<void> {
