@@ -19,7 +19,9 @@ async function openStore(config: StoreLocation): Promise<ObjectStore> {
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2]) as BlockdevCrashConfig
   const store = await openStore(config.store)
-  const device = await ChunkDevice.open({store, cacheDir: config.cacheDir, ...CRASH_DEVICE})
+  // No background uploads: the kill must not cut one (s3rver would keep the partial body of such a
+  // PUT and write it later over what the next open uploads; S3 never stores a short PUT).
+  const device = await ChunkDevice.open({store, cacheDir: config.cacheDir, ...CRASH_DEVICE, idleUploadMs: 3_600_000})
   for (const {offset, data} of crashPattern(1)) await device.write(offset, data)
   if (config.scenario === 'flushed') await device.flush()
   process.stdout.write(`${JSON.stringify({ready: true})}\n`)

@@ -6,7 +6,6 @@ import {CacheError} from '../cache/errors.js'
 import {acquireOwnerLock, type OwnerLock} from '../cache/owner-lock.js'
 import {fsError} from '../errors.js'
 import {KeyedMutex} from '../fs/locks.js'
-import {getRangeBuffer} from '../fs/ranged-get.js'
 import {StagingFiles} from '../fs/staging-files.js'
 import {silentLogger, type Logger} from '../logger.js'
 import {isStoreError} from '../store/errors.js'
@@ -25,8 +24,12 @@ export const DEFAULT_CACHE_SIZE = 512 * MiB
 export const DEFAULT_UPLOAD_CONCURRENCY = 8
 /** The cache holds at least this many chunks, whatever its size says, so that uploads and writes can overlap. */
 const MIN_CACHED_CHUNKS = 4
-/** Dirty chunks are uploaded once the device has had no change for this long. */
 const IDLE_UPLOAD_MS = 1000
+/**
+ * Dirty bytes left to the write-back cache: beyond them, the least recently written chunks are
+ * uploaded at once, so that a long sequential write overlaps with its uploads.
+ */
+const WRITE_BEHIND_BYTES = 32 * MiB
 /** Bytes fetched ahead of a sequential reader (whole chunks, at most a quarter of the cache). */
 const READ_AHEAD_BYTES = 16 * MiB
 /** A failed background upload is not tried again sooner than this; waiters for space look again as often. */
@@ -46,6 +49,8 @@ export interface OpenDeviceOptions {
   /** Bytes of local chunk copies (clean and dirty) kept in the cache directory. */
   cacheSize?: number
   uploadConcurrency?: number
+  /** Dirty chunks are uploaded once the device has had no change for this long (default 1 s). */
+  idleUploadMs?: number
   logger?: Logger
 }
 
@@ -100,6 +105,7 @@ export class ChunkDevice implements BlockDevice {
   private readonly journal: DirtyJournal
   private readonly capacity: number
   private readonly logger: Logger
+  private readonly idleUploadMs: number
   private occupied = 0
   private clock = 0
   private waiters: Array<() => void> = []
@@ -119,6 +125,7 @@ export class ChunkDevice implements BlockDevice {
     options: OpenDeviceOptions,
   ) {
     this.logger = options.logger ?? silentLogger
+    this.idleUploadMs = options.idleUploadMs ?? IDLE_UPLOAD_MS
     this.capacity = Math.max(MIN_CACHED_CHUNKS, Math.floor((options.cacheSize ?? DEFAULT_CACHE_SIZE) / manifest.chunkSize))
     this.queue = new PQueue({concurrency: options.uploadConcurrency ?? DEFAULT_UPLOAD_CONCURRENCY})
     this.files = new StagingFiles<number>((index) => join(chunkFilesDir(dir), chunkName(index)))
@@ -309,7 +316,7 @@ export class ChunkDevice implements BlockDevice {
 
   private async fetch(index: number): Promise<Buffer | undefined> {
     try {
-      return await getRangeBuffer(this.store, chunkKey(this.name, index), 0, this.chunkSize)
+      return await this.getChunk(chunkKey(this.name, index))
     } catch (error) {
       if (isStoreError(error, 'NotFound')) {
         this.presence.set(index, false)
@@ -317,6 +324,21 @@ export class ChunkDevice implements BlockDevice {
       }
       throw fsError('EIO', 'read', this.name, {cause: error, detail: `chunk ${index}: ${(error as Error).message}`})
     }
+  }
+
+  /**
+   * A whole chunk object in one buffer. A plain GET, not a ranged one: chunk objects are exactly a
+   * chunk long, and servers answer ranges more slowly (s3rver ~3x); bytes past a chunk are ignored.
+   */
+  private async getChunk(key: string): Promise<Buffer> {
+    const data = Buffer.alloc(this.chunkSize)
+    let filled = 0
+    const body = await this.store.get(key)
+    for await (const piece of body) {
+      filled += (piece as Buffer).copy(data, filled)
+      if (filled === this.chunkSize) break
+    }
+    return data
   }
 
   /** Most recently used last: eviction takes the first clean chunk in the map's order. */
@@ -356,11 +378,11 @@ export class ChunkDevice implements BlockDevice {
     return false
   }
 
-  /** After a change: upload the oldest dirty chunks beyond half the cache now, the rest once idle. */
+  /** After a change: upload the oldest dirty chunks beyond the write-behind window now, the rest once idle. */
   private changed(): void {
-    this.uploadOldest(Math.floor(this.capacity / 2))
+    this.uploadOldest(Math.max(2, Math.min(Math.floor(WRITE_BEHIND_BYTES / this.chunkSize), Math.floor(this.capacity / 2))))
     clearTimeout(this.idleTimer)
-    this.idleTimer = setTimeout(() => this.uploadOldest(0), IDLE_UPLOAD_MS)
+    this.idleTimer = setTimeout(() => this.uploadOldest(0), this.idleUploadMs)
     this.idleTimer.unref()
   }
 

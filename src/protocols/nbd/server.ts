@@ -1,4 +1,5 @@
 import {createServer, type Server, type Socket} from 'node:net'
+import {listenTcp} from '../tcp-listen.js'
 import type {Logger} from '../../core/logger.js'
 import {NbdDecodeError} from './decode-error.js'
 import type {NbdExports} from './exports.js'
@@ -27,16 +28,9 @@ export class NbdServer {
   }
 
   listen(port: number, host: string): Promise<{address: string; port: number}> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject)
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject)
-        const address = this.server.address()
-        if (address === null || typeof address === 'string') throw new Error('NBD server has no TCP address')
-        resolve({address: address.address, port: address.port})
-      })
-    })
+    return listenTcp(this.server, port, host)
   }
+
 
   /**
    * Stops accepting connections; requests in flight finish and are answered, later ones get
