@@ -31,7 +31,7 @@ const IDLE_UPLOAD_MS = 1000
  */
 const WRITE_BEHIND_BYTES = 32 * MiB
 /** Bytes fetched ahead of a sequential reader (whole chunks, at most a quarter of the cache). */
-const READ_AHEAD_BYTES = 16 * MiB
+const READ_AHEAD_BYTES = 64 * MiB
 /** A failed background upload is not tried again sooner than this; waiters for space look again as often. */
 const RETRY_MS = 1000
 
