@@ -29,6 +29,7 @@ export interface NbdFlags {
   'nbd-chunk-size': string
   'nbd-cache-size': string
   'nbd-allow-shrink': boolean
+  'read-only'?: boolean
 }
 
 export interface DeviceSpec {
@@ -55,6 +56,7 @@ export interface RunningNbd {
  * stop() closes connections, uploads every dirty chunk and closes the devices and the store.
  */
 export async function startNbd(location: string | undefined, flags: BaseFlags & NbdFlags, listen: {host: string; port: number}, logger: Logger): Promise<RunningNbd> {
+  if (flags['read-only']) throw new Error('--read-only is not supported with --nbd yet: NBD devices are exported read-write')
   const specs = (flags['nbd-device'] ?? []).map(parseDeviceSpec)
   if (specs.length === 0) throw new Error('--nbd needs at least one --nbd-device NAME=SIZE')
   const names = new Set<string>()

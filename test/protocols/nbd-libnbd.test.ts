@@ -88,6 +88,18 @@ describe('zerofs serve --nbd with libnbd and qemu-img (s3rver)', {timeout: 5 * 6
     )
   })
 
+  it('refuses --nbd without a device, a device given twice, a bad size and --read-only, before listening', async () => {
+    const refused: Array<[string[], RegExp]> = [
+      [[], /--nbd needs at least one --nbd-device/],
+      [['--nbd-device', 'x=1M', '--nbd-device', 'x=2M'], /the device x is given twice/],
+      [['--nbd-device', 'x=lots'], /invalid size of device x/],
+      [['--nbd-device', 'x=1M', '--read-only'], /--read-only is not supported with --nbd/],
+    ]
+    for (const [args, message] of refused) {
+      await assert.rejects(startServe([...serveArgs, '--nbd', '127.0.0.1:0', ...args], {env: s3.env}), message)
+    }
+  })
+
   it('stops on SIGTERM with every chunk in the bucket, whole, and nothing stored for zeros', async () => {
     const {code} = await serve.stop('SIGTERM')
     assert.equal(code, 0, serve.log())
