@@ -100,6 +100,17 @@ describe('zerofs serve --nbd with libnbd and qemu-img (s3rver)', {timeout: 5 * 6
     }
   })
 
+  it('serves NFS beside NBD when both are given, and stops both on SIGTERM', async () => {
+    const both = await startServe(['s3://nbd-test', '--endpoint', s3.endpoint, '--cache-dir', join(scratch, 'cache-both'), '--nfs', '127.0.0.1:0', '--nbd', '127.0.0.1:0', '--nbd-device', 'both=1M'], {env: s3.env})
+    try {
+      const nbdPort = /over NBD on 127\.0\.0\.1:(\d+)/.exec(both.log())?.[1]
+      assert.ok(nbdPort, both.log())
+      assert.equal((await runTool('nbdinfo', ['--size', `nbd://127.0.0.1:${nbdPort}/both`])).stdout.trim(), String(MiB))
+    } finally {
+      assert.equal((await both.stop('SIGTERM')).code, 0, both.log())
+    }
+  })
+
   it('stops on SIGTERM with every chunk in the bucket, whole, and nothing stored for zeros', async () => {
     const {code} = await serve.stop('SIGTERM')
     assert.equal(code, 0, serve.log())
