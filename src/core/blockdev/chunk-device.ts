@@ -31,7 +31,7 @@ const IDLE_UPLOAD_MS = 1000
  */
 const WRITE_BEHIND_BYTES = 32 * MiB
 /** Bytes fetched ahead of a sequential reader (whole chunks, at most a quarter of the cache). */
-const READ_AHEAD_BYTES = 64 * MiB
+const READ_AHEAD_BYTES = 16 * MiB
 /** A failed background upload is not tried again sooner than this; waiters for space look again as often. */
 const RETRY_MS = 1000
 
@@ -112,8 +112,8 @@ export class ChunkDevice implements BlockDevice {
   private idleTimer?: NodeJS.Timeout
   private zeros?: Buffer
   private closed = false
-  /** Where the last read ended: a read starting there is sequential and the chunks after it are fetched ahead. */
-  private lastReadEnd = -1
+  /** Chunks being fetched ahead: each is fetched (and takes a cache slot) once. */
+  private readonly prefetching = new Set<number>()
 
   private constructor(
     private readonly store: ObjectStore,
@@ -161,8 +161,10 @@ export class ChunkDevice implements BlockDevice {
 
   async read(offset: number, length: number): Promise<Buffer> {
     this.check('read', offset, length)
-    if (offset === this.lastReadEnd && length > 0) this.readAhead(Math.floor((offset + length - 1) / this.chunkSize) + 1)
-    this.lastReadEnd = offset + length
+    // A read whose previous chunk is cached continues a sequential reader (one per connection of a
+    // multi-connection client, each in its own region): the chunks after it are fetched ahead.
+    const first = Math.floor(offset / this.chunkSize)
+    if (length > 0 && (first === 0 || this.states.get(first - 1)?.cached === true)) this.readAhead(Math.floor((offset + length - 1) / this.chunkSize) + 1)
     const pieces = [...piecesOf(offset, length, this.chunkSize)]
     const readPiece = (piece: Piece): Promise<Buffer> | undefined => this.readsAsZeros(piece.index)
       ? undefined
@@ -236,10 +238,11 @@ export class ChunkDevice implements BlockDevice {
     const count = Math.max(1, Math.min(Math.floor(READ_AHEAD_BYTES / this.chunkSize), Math.floor(this.capacity / 4)))
     const end = Math.min(first + count, chunkCount(this.manifest))
     for (let index = first; index < end; index++) {
-      if (this.readsAsZeros(index) || this.states.get(index)?.cached === true || this.locks.isHeld(index)) continue
-      this.withCachedChunk(index, 'fetch', async () => undefined).catch((error: unknown) => {
-        this.logger.debug(`device ${this.name}: read-ahead of chunk ${index}: ${(error as Error).message}`)
-      })
+      if (this.prefetching.has(index) || this.readsAsZeros(index) || this.states.get(index)?.cached === true) continue
+      this.prefetching.add(index)
+      this.withCachedChunk(index, 'fetch', async () => undefined)
+        .catch((error: unknown) => this.logger.debug(`device ${this.name}: read-ahead of chunk ${index}: ${(error as Error).message}`))
+        .finally(() => this.prefetching.delete(index))
     }
   }
 
@@ -278,29 +281,29 @@ export class ChunkDevice implements BlockDevice {
 
   /**
    * Runs `fn` under the chunk's lock with the chunk in a local file, which is filled first when it
-   * is not: from the store ('fetch'), or as zeros when `fn` overwrites all of it ('empty').
+   * is not: from the store ('fetch'), or as zeros when `fn` overwrites all of it ('empty'). The
+   * cache slot is taken under the lock, so that the requests waiting for one chunk take one slot.
+   * (Waiting for a slot while holding an uncached chunk's lock cannot deadlock: slots are freed by
+   * evicting clean chunks and uploading dirty cached ones, whose locks no such waiter holds.)
    */
   private async withCachedChunk<T>(index: number, fill: 'fetch' | 'empty', fn: (state: ChunkState) => Promise<T>): Promise<T> {
-    for (;;) {
-      const needsSlot = this.states.get(index)?.cached !== true
-      if (needsSlot) await this.reserveSlot()
-      let slotUsed = !needsSlot
-      try {
-        const outcome = await this.locks.run(index, async () => {
-          let state = this.states.get(index)
-          if (state?.cached !== true) {
-            if (!needsSlot) return undefined // evicted meanwhile: take a slot and try again
+    try {
+      return await this.locks.run(index, async () => {
+        let state = this.states.get(index)
+        if (state?.cached !== true) {
+          await this.reserveSlot()
+          try {
             state = await this.fill(index, state, fill)
-            slotUsed = true
+          } catch (error) {
+            this.occupied--
+            throw error
           }
-          this.touch(index, state)
-          return {value: await fn(state)}
-        })
-        if (outcome !== undefined) return outcome.value
-      } finally {
-        if (!slotUsed) this.occupied--
-        this.notify()
-      }
+        }
+        this.touch(index, state)
+        return fn(state)
+      })
+    } finally {
+      this.notify()
     }
   }
 
