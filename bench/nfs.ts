@@ -12,10 +12,9 @@
  * libnfs-utils, s3fs and GNU time. Servers run from the sources (no build needed); all listen on
  * 127.0.0.1 only, and everything is removed at the end.
  */
-import {HeadObjectCommand, GetObjectCommand} from '@aws-sdk/client-s3'
-import {Upload} from '@aws-sdk/lib-storage'
+import {HeadObjectCommand} from '@aws-sdk/client-s3'
 import {randomBytes} from 'node:crypto'
-import {createReadStream, createWriteStream} from 'node:fs'
+import {createWriteStream} from 'node:fs'
 import {mkdir, mkdtemp, rm, stat, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -34,6 +33,7 @@ import {startGanesha, type Ganesha} from './lib/ganesha.js'
 import {answerLines} from './lib/line-server.js'
 import {assertMeasurable, measure, median} from './lib/measure.js'
 import {directoryMarker, S_IFREG, s3fsMetadata, seedClient, seedObjects, type SeedObject} from './lib/seed.js'
+import {sdkRates, type SdkRates} from './lib/sdk-rates.js'
 import {formatMs, formatTable} from './lib/table.js'
 import {progressLine, runBench} from './lib/main.js'
 
@@ -79,7 +79,7 @@ interface Report {
   options: Options
   /** Milliseconds of every run, by server, client and operation. */
   runs: Record<ServerLabel, Record<Client, Partial<Record<Operation, number[]>>>>
-  sdk: {uploadMs: number; downloadMs: number; bytes: number}
+  sdk: SdkRates
   s3fsLsColdMs: number
 }
 
@@ -232,23 +232,6 @@ async function benchKernel(servers: Served[], options: Options): Promise<Map<Ser
   return results
 }
 
-/** The raw SDK on the same s3rver: lib-storage's Upload of the same bytes, and a streamed GetObject. */
-async function benchSdk(server: S3rverHandle, source: string, bytes: number): Promise<Report['sdk']> {
-  const client = seedClient({endpoint: server.endpoint, ...S3RVER_CREDENTIALS}, 16)
-  try {
-    let started = performance.now()
-    await new Upload({client, params: {Bucket: BUCKET, Key: 'sdk-seq.bin', Body: createReadStream(source)}}).done()
-    await client.send(new HeadObjectCommand({Bucket: BUCKET, Key: 'sdk-seq.bin'}))
-    const uploadMs = performance.now() - started
-    started = performance.now()
-    const object = await client.send(new GetObjectCommand({Bucket: BUCKET, Key: 'sdk-seq.bin'}))
-    await drain(object.Body as Readable)
-    return {uploadMs, downloadMs: performance.now() - started, bytes}
-  } finally {
-    client.destroy()
-  }
-}
-
 async function benchS3fs(server: S3rverHandle): Promise<number> {
   const mounted = await mountS3fs(server, BUCKET)
   try {
@@ -330,7 +313,7 @@ async function run(options: Options): Promise<Report> {
       report.runs[server.label].libnfs = await benchLibnfs(server, options, sources)
     }
     progress('raw SDK upload and download on the same s3rver')
-    report.sdk = await benchSdk(s3, sources.seq, options.seqMib * MIB)
+    report.sdk = await sdkRates(s3, BUCKET, sources.seq, options.seqMib * MIB)
     progress('s3fs ls -l, cold')
     report.s3fsLsColdMs = await benchS3fs(s3)
     return report

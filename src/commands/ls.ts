@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
+import {describeDevice, deviceNames, type DeviceSummary} from '../core/blockdev/device-list.js'
 import type {Fs} from '../core/fs/fs.js'
 import type {Attr, DirEntry, FileType, Ino, Timestamp} from '../core/fs/types.js'
 import type {ListEntry} from '../core/store/object-store.js'
@@ -32,6 +33,7 @@ default store is listed. Keys that cannot be POSIX paths are hidden here as by s
     {description: 'Long listing of a directory in a bucket on a custom endpoint.', command: '<%= config.bin %> <%= command.id %> -l s3://photos/2024 --endpoint http://127.0.0.1:9000'},
     {description: 'Everything below a directory of a local store, as JSON.', command: '<%= config.bin %> <%= command.id %> -R --json /srv/zerofs/projects'},
     {description: 'Raw keys under a prefix, including keys serve hides (e.g. "a//b").', command: '<%= config.bin %> <%= command.id %> --keys -R s3://photos/2024/'},
+    {description: 'The NBD devices of a bucket: name, size, chunk size, chunk objects and the bytes they hold.', command: '<%= config.bin %> <%= command.id %> --devices s3://vm-disks'},
   ]
 
   static override enableJsonFlag = true
@@ -47,11 +49,13 @@ default store is listed. Keys that cannot be POSIX paths are hidden here as by s
     long: Flags.boolean({char: 'l', summary: 'Long listing: mode, uid, gid, size, mtime, name.'}),
     recursive: Flags.boolean({char: 'R', summary: 'List subdirectories recursively.'}),
     keys: Flags.boolean({summary: 'List raw store keys under the prefix (with -R: all keys below it, without grouping).'}),
+    devices: Flags.boolean({summary: 'List the store\'s NBD devices: NAME SIZE CHUNK-SIZE CHUNKS STORED-BYTES.', exclusive: ['keys', 'recursive']}),
   }
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Ls)
     if (flags.keys) return this.listKeys(args.location, flags)
+    if (flags.devices) return this.listDevices(args.location, flags)
 
     const {fs, located} = await this.openFs(args.location, flags)
     const detailed = flags.long || this.jsonEnabled()
@@ -106,6 +110,35 @@ default store is listed. Keys that cannot be POSIX paths are hidden here as by s
     await writer.page(page)
     await writer.end()
   }
+
+  /** The devices under `.zerofs/nbd/` of the store, one at a time (each device's chunks are counted as they are listed). */
+  private async listDevices(location: string | undefined, flags: BaseFlags): Promise<void> {
+    const {store} = await this.openStore(location, flags)
+    const writer = this.jsonEnabled()
+      ? new ListingWriter<DeviceSummary>((chunk) => this.output(chunk), (device) => JSON.stringify(deviceToJson(device)), 'devices')
+      : new ListingWriter<DeviceSummary>((chunk) => this.output(chunk), deviceLine)
+    if (!this.jsonEnabled()) await this.output(`${'NAME'.padEnd(20)} ${'SIZE'.padStart(14)} ${'CHUNK-SIZE'.padStart(10)} ${'CHUNKS'.padStart(8)} ${'STORED'.padStart(14)}\n`)
+    for await (const name of deviceNames(store)) await writer.page([await describeDevice(store, name)])
+    await writer.end()
+  }
+}
+
+function deviceToJson(device: DeviceSummary): Record<string, unknown> {
+  return {
+    name: device.name,
+    size: device.manifest?.size ?? null,
+    chunkSize: device.manifest?.chunkSize ?? null,
+    chunks: device.chunks,
+    storedBytes: device.storedBytes,
+    ...(device.manifestError === undefined ? {} : {error: device.manifestError}),
+  }
+}
+
+function deviceLine(device: DeviceSummary): string {
+  const {manifest} = device
+  const shape = manifest === undefined ? `${'?'.padStart(14)} ${'?'.padStart(10)}` : `${String(manifest.size).padStart(14)} ${String(manifest.chunkSize).padStart(10)}`
+  const error = device.manifestError === undefined ? '' : `  (${device.manifestError})`
+  return `${device.name.padEnd(20)} ${shape} ${String(device.chunks).padStart(8)} ${String(device.storedBytes).padStart(14)}${error}`
 }
 
 /** Streams a listing as text lines, or as one JSON object `{"<field>": [...]}` written page by page. */

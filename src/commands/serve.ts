@@ -12,6 +12,7 @@ import {ANONYMOUS_ID, SQUASH_MODES, type Squash} from '../protocols/rpc/squash.j
 import {BaseCommand} from '../cli/base-command.js'
 import {parseListenAddress, type ListenAddress} from '../cli/listen-address.js'
 import {parseP9Address, startP9, type RunningP9} from '../cli/serve-9p.js'
+import {nbdFlags, startNbd} from '../cli/serve-nbd.js'
 
 const DEFAULT_NFS_ADDRESS = '127.0.0.1:2049'
 
@@ -36,7 +37,7 @@ export function fsidOf(url: string): bigint {
 
 export default class Serve extends BaseCommand {
   static override hidden = false
-  static override summary = 'Serve a store over NFSv3 (and/or 9P2000.L) until SIGINT or SIGTERM.'
+  static override summary = 'Serve a store over NFSv3, 9P2000.L and/or NBD until SIGINT or SIGTERM.'
   static override description = `NFSv3 and MOUNT v3 share one TCP port, so a client needs no rpcbind: \
 mount -t nfs -o vers=3,proto=tcp,port=PORT,mountport=PORT,nolock HOST:/ /mnt. For clients that cannot name \
 ports (Windows, appliances, a plain mount HOST:/ /mnt), --portmap runs a portmapper pointing at that port. \
@@ -72,6 +73,7 @@ finishes the calls in flight, uploads everything staged and exits 0; it exits 1 
     'anon-uid': Flags.integer({summary: 'The uid squashed and AUTH_NONE callers act as.', default: ANONYMOUS_ID, min: 0, max: MAX_ID}),
     'anon-gid': Flags.integer({summary: 'The gid squashed and AUTH_NONE callers act as.', default: ANONYMOUS_ID, min: 0, max: MAX_ID}),
     '9p': Flags.string({summary: 'Also serve 9P2000.L on this TCP address or unix socket; alone, NFS is not started.', helpValue: 'ADDR:PORT|unix:PATH'}),
+    ...nbdFlags,
     'log-level': Flags.option({options: ['info', 'debug'] as const, default: 'info', summary: 'debug logs every call with its xid.'})(),
   }
 
@@ -83,8 +85,8 @@ finishes the calls in flight, uploads everything staged and exits 0; it exits 1 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Serve)
     const p9Address = flags['9p'] === undefined ? undefined : parseP9Address(flags['9p'])
-    // With no protocol flag NFS starts on its default; --9p alone serves only 9P.
-    const nfsWanted = flags.nfs !== undefined || p9Address === undefined
+    // With no protocol flag NFS starts on its default; --9p or --nbd without --nfs serve only those.
+    const nfsWanted = flags.nfs !== undefined || (p9Address === undefined && flags.nbd === undefined)
     const listen = parseListenAddress(flags.nfs ?? DEFAULT_NFS_ADDRESS)
     const portmapListen = flags.portmap === undefined ? undefined : parseListenAddress(flags.portmap)
     const allow = flags.allow ?? []
@@ -97,9 +99,21 @@ finishes the calls in flight, uploads everything staged and exits 0; it exits 1 
       }
     }
 
+    const nbd = flags.nbd === undefined ? undefined : await startNbd(args.store, {...flags, nbd: flags.nbd}, parseListenAddress(flags.nbd), logger)
+    if (nbd !== undefined && !nfsWanted && p9Address === undefined) {
+      logger.info(`${await stopSignal()}: finishing requests in flight, uploading dirty chunks`)
+      await nbd.stop()
+      logger.info('stopped cleanly')
+      return
+    }
+
     // The Fs (and the store) are closed by BaseCommand when run() returns; closing uploads what is staged.
-    const {fs, located} = await this.openFs(args.store, flags, {readOnly: flags['read-only'], logger})
+    const {fs, located} = await this.openFs(args.store, flags, {readOnly: flags['read-only'], logger}).catch(async (error: unknown) => {
+      await nbd?.stop()
+      throw error
+    })
     if (located.path !== '/') {
+      await nbd?.stop()
       this.error(`serve exports a whole store: give ${located.store}, not a directory inside it (${located.path}); clients can mount that directory (HOST:${located.path})`, {exit: 1})
     }
     const server = nfsWanted ? createNfsServer({fs, fsid: fsidOf(storeUrl(located.store)), readOnly: flags['read-only'], allow, squash, logger}) : undefined
@@ -134,6 +148,7 @@ finishes the calls in flight, uploads everything staged and exits 0; it exits 1 
       await portmapper?.close()
       await server?.close()
       await p9?.close()
+      await nbd?.stop()
     }
     await fs.flushAll()
     logger.info('stopped cleanly')

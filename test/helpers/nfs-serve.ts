@@ -28,12 +28,16 @@ export interface StartServeOptions {
   protocol?: 'nfs' | '9p'
 }
 
-/** `args` without `--nfs` listen on a free 127.0.0.1 port. */
+/**
+ * `args` without `--nfs` (or `--9p` for protocol '9p') listen on a free 127.0.0.1 port, unless they
+ * serve NBD only (`--nbd`); `port` is then the NBD port.
+ */
 export async function startServe(args: string[], options: StartServeOptions = {}): Promise<ServeProcess> {
   const ninep = options.protocol === '9p'
+  const nbdOnly = !ninep && args.includes('--nbd') && !args.includes('--nfs')
   const flag = ninep ? '--9p' : '--nfs'
-  const listen = args.includes(flag) ? [] : [flag, '127.0.0.1:0']
-  const ready = ninep ? /over 9P2000\.L on 127\.0\.0\.1:(\d+)/ : /over NFSv3 on 127\.0\.0\.1:(\d+)/
+  const listen = args.includes(flag) || nbdOnly ? [] : [flag, '127.0.0.1:0']
+  const ready = ninep ? /over 9P2000\.L on 127\.0\.0\.1:(\d+)/ : nbdOnly ? /over NBD on 127\.0\.0\.1:(\d+)/ : /over NFSv3 on 127\.0\.0\.1:(\d+)/
   const serve = [process.execPath, '--import', 'tsx', `${repo}test/helpers/nfs-serve-main.ts`, ...args, ...listen]
   // unshare execs the shell in the new namespace, which brings its loopback up and execs node: one pid throughout.
   const [command, ...commandArgs] = options.isolatedNetwork

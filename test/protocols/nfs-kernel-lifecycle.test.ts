@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict'
 import {createHash} from 'node:crypto'
 import {mkdir, mkdtemp, rm} from 'node:fs/promises'
-import {createServer, type Server} from 'node:net'
+import type {Server} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {createInterface} from 'node:readline'
 import {after, before, describe, it} from 'node:test'
 import {fileURLToPath} from 'node:url'
 
+import {handshakeServer} from '../helpers/guest-handshake.js'
 import {fileStoreView, type BucketView} from '../helpers/nfs-bucket-view.js'
 import {startServe, type ServeProcess} from '../helpers/nfs-serve.js'
 import {runInGuest} from '../helpers/kclient.js'
@@ -28,26 +28,6 @@ const PORTMAP_PORT = 111
 
 function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex')
-}
-
-/** Listens on 127.0.0.1 for the guest's "kill" line and answers once `onKill` has brought a new server up. */
-async function handshakeServer(onKill: () => Promise<void>): Promise<{server: Server; port: number}> {
-  const server = createServer((socket) => {
-    createInterface({input: socket}).once('line', (line) => {
-      if (line !== 'kill') {
-        socket.end('unexpected\n')
-        return
-      }
-      onKill().then(() => socket.end('restarted\n'), (error: unknown) => {
-        process.stdout.write(`# restart failed: ${String(error)}\n`)
-        socket.end('failed\n')
-      })
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  if (address === null || typeof address === 'string') throw new Error('no handshake address')
-  return {server, port: address.port}
 }
 
 describe('the Linux kernel client through a portmapper, as another user, and across a kill -9 of serve', {timeout: 40 * 60_000}, () => {

@@ -5,27 +5,28 @@ const MAX_OPEN = 64
 
 /**
  * The data files of staged inodes (`staging/<ino>`, sparse), with a small pool of open handles.
- * Callers serialise access per inode.
+ * Callers serialise access per inode. Block devices keep their chunk files the same way, keyed by
+ * chunk index.
  */
-export class StagingFiles {
-  private readonly handles = new Map<Ino, Promise<FileHandle>>()
-  private readonly inUse = new Map<Ino, number>()
+export class StagingFiles<K = Ino> {
+  private readonly handles = new Map<K, Promise<FileHandle>>()
+  private readonly inUse = new Map<K, number>()
 
-  constructor(private readonly pathOf: (ino: Ino) => string) {}
+  constructor(private readonly pathOf: (ino: K) => string) {}
 
-  path(ino: Ino): string {
+  path(ino: K): string {
     return this.pathOf(ino)
   }
 
   /** Creates (or empties) the data file of a newly staged inode, with the given length. */
-  async create(ino: Ino, size: number): Promise<void> {
+  async create(ino: K, size: number): Promise<void> {
     await this.close(ino)
     const handle = await open(this.pathOf(ino), 'w+')
     await handle.truncate(size)
     this.remember(ino, Promise.resolve(handle))
   }
 
-  async write(ino: Ino, offset: number, data: Buffer): Promise<void> {
+  async write(ino: K, offset: number, data: Buffer): Promise<void> {
     await this.use(ino, async (handle) => {
       let written = 0
       while (written < data.length) {
@@ -36,7 +37,7 @@ export class StagingFiles {
   }
 
   /** Reads `length` bytes at `offset`; bytes past the end of the file read as zeros. */
-  async read(ino: Ino, offset: number, length: number): Promise<Buffer> {
+  async read(ino: K, offset: number, length: number): Promise<Buffer> {
     return this.use(ino, async (handle) => {
       const buffer = Buffer.alloc(length)
       let done = 0
@@ -49,16 +50,16 @@ export class StagingFiles {
     })
   }
 
-  async truncate(ino: Ino, size: number): Promise<void> {
+  async truncate(ino: K, size: number): Promise<void> {
     await this.use(ino, (handle) => handle.truncate(size))
   }
 
-  async remove(ino: Ino): Promise<void> {
+  async remove(ino: K): Promise<void> {
     await this.close(ino)
     await rm(this.pathOf(ino), {force: true})
   }
 
-  async close(ino: Ino): Promise<void> {
+  async close(ino: K): Promise<void> {
     const handle = this.handles.get(ino)
     if (!handle) return
     this.handles.delete(ino)
@@ -69,7 +70,7 @@ export class StagingFiles {
     await Promise.all([...this.handles.keys()].map((ino) => this.close(ino)))
   }
 
-  private async use<T>(ino: Ino, fn: (handle: FileHandle) => Promise<T>): Promise<T> {
+  private async use<T>(ino: K, fn: (handle: FileHandle) => Promise<T>): Promise<T> {
     this.inUse.set(ino, (this.inUse.get(ino) ?? 0) + 1)
     try {
       return await fn(await this.handle(ino))
@@ -80,7 +81,7 @@ export class StagingFiles {
     }
   }
 
-  private handle(ino: Ino): Promise<FileHandle> {
+  private handle(ino: K): Promise<FileHandle> {
     const existing = this.handles.get(ino)
     if (existing) {
       this.handles.delete(ino)
@@ -93,7 +94,7 @@ export class StagingFiles {
     return opening
   }
 
-  private remember(ino: Ino, handle: Promise<FileHandle>): void {
+  private remember(ino: K, handle: Promise<FileHandle>): void {
     this.handles.set(ino, handle)
     for (const oldest of this.handles.keys()) {
       if (this.handles.size <= MAX_OPEN) break

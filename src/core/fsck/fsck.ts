@@ -10,6 +10,7 @@ import {BucketCheck, type BucketCounts} from './bucket-check.js'
 import {inspectCache, metaDbFile, openCacheAsOwner, openCacheReadOnly, type CacheAccess, type CacheState} from './cache-access.js'
 import {CacheComparison} from './cache-comparison.js'
 import {CacheStructure} from './cache-structure.js'
+import {checkDevices} from './device-check.js'
 import {LostAndFound} from './lost-and-found.js'
 import {checkMultipartUploads} from './multipart-check.js'
 import {asLiveOwnersWork, type Problem} from './problem.js'
@@ -48,7 +49,9 @@ export interface FsckOptions {
  *    uploads the journaled writes; what it could not upload is reported as left;
  * 4. the bucket in one walk in key order, each entry compared with the cache as it passes, then the
  *    cache entries the walk did not meet;
- * 5. incomplete multipart uploads.
+ * 5. incomplete multipart uploads;
+ * 6. NBD devices: manifests against chunk objects, and dirty chunks staged in the cache (uploaded
+ *    by a repair).
  *
  * A check opens the cache read-only and runs beside a server; a repair refuses to (CacheError
  * 'Locked', naming the owner's PID). Memory stays bounded by the tree's depth, not its size.
@@ -107,6 +110,7 @@ class FsckRun {
       this.closeCache()
     }
     await checkMultipartUploads({store, olderThanMs: this.options.olderThanMs ?? DEFAULT_OLDER_THAN_MS, now: Date.now(), repairing: this.repair, report: this.report})
+    await checkDevices({store, cacheDir, repairing: this.repair, logger: this.logger, report: this.report})
     return {
       store: store.url,
       cacheDir,

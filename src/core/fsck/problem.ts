@@ -21,6 +21,7 @@ export type ProblemKind =
   | 'staging-missing-file'
   | 'staging-stray-file'
   | 'staging-lost-entry'
+  | 'nbd-dirty-chunks'
   | 'bucket-invalid-key'
   | 'bucket-name-conflict'
   | 'bucket-invalid-attributes'
@@ -28,6 +29,9 @@ export type ProblemKind =
   | 'bucket-implicit-directory'
   | 'bucket-stale-upload'
   | 'bucket-uploads-unlisted'
+  | 'nbd-invalid-manifest'
+  | 'nbd-chunk-beyond-size'
+  | 'nbd-chunk-wrong-size'
 
 export interface Problem {
   kind: ProblemKind
@@ -110,6 +114,11 @@ export const PROBLEM_KINDS: Readonly<Record<ProblemKind, ProblemKindInfo>> = {
     title: 'journaled writes whose file is no longer in the cache',
     advice: 'run fsck --repair: the data is moved to lost+found in the cache directory with a note of what it was',
   },
+  'nbd-dirty-chunks': {
+    group: 'staging',
+    title: 'NBD device chunks written and not yet uploaded',
+    advice: 'run fsck --repair (or serve the device again) with the store reachable: the chunks are uploaded',
+  },
   'bucket-invalid-key': {
     group: 'bucket',
     title: 'keys that cannot be POSIX paths (hidden by serve)',
@@ -144,6 +153,21 @@ export const PROBLEM_KINDS: Readonly<Record<ProblemKind, ProblemKindInfo>> = {
     group: 'bucket',
     title: 'the server cannot list incomplete multipart uploads',
     advice: 'check them with the server\'s own tools, or add a lifecycle rule that aborts incomplete uploads',
+  },
+  'nbd-invalid-manifest': {
+    group: 'bucket',
+    title: 'NBD devices whose manifest is missing or does not parse (serve cannot open them)',
+    advice: 'restore .zerofs/nbd/NAME/manifest.json ({"format":1,"size":BYTES,"chunkSize":BYTES}) with an S3 tool, or delete the device\'s objects',
+  },
+  'nbd-chunk-beyond-size': {
+    group: 'bucket',
+    title: 'NBD chunk objects past the end of their device (never read)',
+    advice: 'grow the device over them (--nbd-device NAME=SIZE), or delete them with an S3 tool',
+  },
+  'nbd-chunk-wrong-size': {
+    group: 'bucket',
+    title: 'NBD chunk objects of another size than their device\'s chunks',
+    advice: 'the object was written by something else than zerofs: restore it from a copy, or delete it (the chunk then reads as zeros)',
   },
 }
 

@@ -1,5 +1,6 @@
 import {createServer, type Server, type Socket} from 'node:net'
 
+import {listenTcp} from '../tcp-listen.js'
 import {RpcDispatcher, type RpcLogger} from './dispatcher.js'
 import type {CallContext, RpcProgram} from './program.js'
 import {RecordFramer, RecordTooLargeError, recordHeader} from './record-marking.js'
@@ -31,16 +32,9 @@ export class RpcServer {
   }
 
   listen(port: number, host: string): Promise<{address: string; port: number}> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject)
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject)
-        const address = this.server.address()
-        if (address === null || typeof address === 'string') throw new Error('RPC server has no TCP address')
-        resolve({address: address.address, port: address.port})
-      })
-    })
+    return listenTcp(this.server, port, host)
   }
+
 
   /**
    * Stops accepting connections and reading calls, lets the calls in flight finish and their

@@ -1,0 +1,557 @@
+import {mkdir} from 'node:fs/promises'
+import {join} from 'node:path'
+import PQueue from 'p-queue'
+
+import {CacheError} from '../cache/errors.js'
+import {acquireOwnerLock, type OwnerLock} from '../cache/owner-lock.js'
+import {fsError} from '../errors.js'
+import {KeyedMutex} from '../fs/locks.js'
+import {StagingFiles} from '../fs/staging-files.js'
+import {silentLogger, type Logger} from '../logger.js'
+import {isStoreError} from '../store/errors.js'
+import type {ObjectStore} from '../store/object-store.js'
+import {ChunkPresence} from './chunk-presence.js'
+import {chunkFilesDir, deviceCacheDir, dirtyJournalDir} from './device-cache-dir.js'
+import {DirtyJournal, listChunkFiles} from './dirty-journal.js'
+import {checkDeviceName, chunkKey, chunkName, chunksPrefix, parseChunkName} from './layout.js'
+import {chunkCount, isValidChunkSize, MANIFEST_FORMAT, readManifest, writeManifest, type Manifest} from './manifest.js'
+import type {BlockDevice} from './types.js'
+
+const MiB = 1024 * 1024
+
+export const DEFAULT_CHUNK_SIZE = 4 * MiB
+export const DEFAULT_CACHE_SIZE = 512 * MiB
+export const DEFAULT_UPLOAD_CONCURRENCY = 8
+/** The cache holds at least this many chunks, whatever its size says, so that uploads and writes can overlap. */
+const MIN_CACHED_CHUNKS = 4
+const IDLE_UPLOAD_MS = 1000
+/**
+ * Dirty bytes left to the write-back cache: beyond them, the least recently written chunks are
+ * uploaded at once, so that a long sequential write overlaps with its uploads.
+ */
+const WRITE_BEHIND_BYTES = 32 * MiB
+/** Bytes fetched ahead of a sequential reader (whole chunks, at most a quarter of the cache). */
+const READ_AHEAD_BYTES = 16 * MiB
+/** A failed background upload is not tried again sooner than this; waiters for space look again as often. */
+const RETRY_MS = 1000
+
+export interface OpenDeviceOptions {
+  store: ObjectStore
+  /** The store's cache directory; the device keeps its chunks in `nbd/NAME/` below it. */
+  cacheDir: string
+  name: string
+  /** Creates the device with this size, or grows it to this size; without it the device must exist. */
+  size?: number
+  /** The chunk size of a device this open creates (an existing device keeps its own). */
+  chunkSize?: number
+  /** Allows `size` below the current size: the chunks past the new end are deleted. */
+  allowShrink?: boolean
+  /** Bytes of local chunk copies (clean and dirty) kept in the cache directory. */
+  cacheSize?: number
+  uploadConcurrency?: number
+  /** Dirty chunks are uploaded once the device has had no change for this long (default 1 s). */
+  idleUploadMs?: number
+  logger?: Logger
+}
+
+/** What the cache knows of one chunk. The store holds everything written up to `storedGen`. */
+interface ChunkState {
+  /** A local file holds the chunk's bytes; a dirty chunk without one is to be deleted from the store. */
+  cached: boolean
+  /** The dirty journal has a marker for the chunk. */
+  marked: boolean
+  /** Changes are numbered from one device-wide clock, so a chunk's numbers only ever grow. */
+  gen: number
+  storedGen: number
+  upload?: Promise<void>
+  failedAt?: number
+}
+
+function isDirty(state: ChunkState): boolean {
+  return state.gen > state.storedGen
+}
+
+interface Piece {
+  index: number
+  /** Offset within the chunk. */
+  offset: number
+  length: number
+  /** Offset within the request. */
+  at: number
+}
+
+function* piecesOf(offset: number, length: number, chunkSize: number): Generator<Piece> {
+  for (let at = 0; at < length;) {
+    const index = Math.floor((offset + at) / chunkSize)
+    const within = (offset + at) % chunkSize
+    const piece = Math.min(chunkSize - within, length - at)
+    yield {index, offset: within, length: piece, at}
+    at += piece
+  }
+}
+
+/**
+ * A block device stored as chunk objects, with a bounded write-back cache of whole chunks in local
+ * files. Writes change the local copy (read first from the store when the write covers only part
+ * of a chunk); dirty chunks are uploaded whole, in the background when the cache fills up or the
+ * device goes idle, and on flush. One lock per chunk orders changes against the snapshot an upload
+ * takes. The device is open in one process at a time (an owner lock in its cache directory).
+ */
+export class ChunkDevice implements BlockDevice {
+  private readonly states = new Map<number, ChunkState>()
+  private readonly locks = new KeyedMutex<number>()
+  private readonly queue: PQueue
+  private readonly files: StagingFiles<number>
+  private readonly journal: DirtyJournal
+  private readonly capacity: number
+  private readonly logger: Logger
+  private readonly idleUploadMs: number
+  private occupied = 0
+  private clock = 0
+  private waiters: Array<() => void> = []
+  private idleTimer?: NodeJS.Timeout
+  private zeros?: Buffer
+  private closed = false
+  /** Chunks being fetched ahead: each is fetched (and takes a cache slot) once. */
+  private readonly prefetching = new Set<number>()
+
+  private constructor(
+    private readonly store: ObjectStore,
+    readonly name: string,
+    private manifest: Manifest,
+    private readonly presence: ChunkPresence,
+    private readonly dir: string,
+    private readonly lock: OwnerLock,
+    options: OpenDeviceOptions,
+  ) {
+    this.logger = options.logger ?? silentLogger
+    this.idleUploadMs = options.idleUploadMs ?? IDLE_UPLOAD_MS
+    this.capacity = Math.max(MIN_CACHED_CHUNKS, Math.floor((options.cacheSize ?? DEFAULT_CACHE_SIZE) / manifest.chunkSize))
+    this.queue = new PQueue({concurrency: options.uploadConcurrency ?? DEFAULT_UPLOAD_CONCURRENCY})
+    this.files = new StagingFiles<number>((index) => join(chunkFilesDir(dir), chunkName(index)))
+    this.journal = new DirtyJournal(dirtyJournalDir(dir))
+  }
+
+  /** Opens (and creates, grows or shrinks) a device; uploads what a previous run left dirty before it returns. */
+  static async open(options: OpenDeviceOptions): Promise<ChunkDevice> {
+    const name = checkDeviceName(options.name)
+    const dir = deviceCacheDir(options.cacheDir, name)
+    await mkdir(dir, {recursive: true})
+    const lock = lockDevice(dir, name)
+    try {
+      const manifest = (await readManifest(options.store, name)) ?? (await createManifest(options))
+      const presence = new ChunkPresence(chunkCount({size: Math.max(manifest.size, options.size ?? 0), chunkSize: manifest.chunkSize}))
+      const device = new ChunkDevice(options.store, name, manifest, presence, dir, lock, options)
+      await device.recover()
+      if (options.size !== undefined && options.size !== manifest.size) await device.resize(options.size, options.allowShrink ?? false)
+      return device
+    } catch (error) {
+      lock.release()
+      throw error
+    }
+  }
+
+  get size(): number {
+    return this.manifest.size
+  }
+
+  get chunkSize(): number {
+    return this.manifest.chunkSize
+  }
+
+  async read(offset: number, length: number): Promise<Buffer> {
+    this.check('read', offset, length)
+    // A read whose previous chunk is cached continues a sequential reader (one per connection of a
+    // multi-connection client, each in its own region): the chunks after it are fetched ahead.
+    const first = Math.floor(offset / this.chunkSize)
+    if (length > 0 && (first === 0 || this.states.get(first - 1)?.cached === true)) this.readAhead(Math.floor((offset + length - 1) / this.chunkSize) + 1)
+    const pieces = [...piecesOf(offset, length, this.chunkSize)]
+    const readPiece = (piece: Piece): Promise<Buffer> | undefined => this.readsAsZeros(piece.index)
+      ? undefined
+      : this.withCachedChunk(piece.index, 'fetch', () => this.files.read(piece.index, piece.offset, piece.length))
+    if (pieces.length === 1) return (await readPiece(pieces[0])) ?? Buffer.alloc(length)
+    const result = Buffer.alloc(length)
+    await Promise.all(pieces.map(async (piece) => (await readPiece(piece))?.copy(result, piece.at)))
+    return result
+  }
+
+  async write(offset: number, data: Buffer): Promise<void> {
+    this.check('write', offset, data.length)
+    await Promise.all([...piecesOf(offset, data.length, this.chunkSize)].map((piece) =>
+      this.writePiece(piece, data.subarray(piece.at, piece.at + piece.length))))
+    this.changed()
+  }
+
+  async trim(offset: number, length: number): Promise<void> {
+    await this.zero(offset, length)
+  }
+
+  async zero(offset: number, length: number, options: {noHole?: boolean} = {}): Promise<void> {
+    this.check('zero', offset, length)
+    await Promise.all([...piecesOf(offset, length, this.chunkSize)].map(async (piece) => {
+      if (piece.length === this.chunkSize && !options.noHole) return this.dropChunk(piece.index)
+      if (this.readsAsZeros(piece.index)) return
+      this.zeros ??= Buffer.alloc(this.chunkSize)
+      return this.writePiece(piece, this.zeros.subarray(0, piece.length))
+    }))
+    this.changed()
+  }
+
+  async flush(range?: {offset: number; length: number}): Promise<void> {
+    const first = range === undefined ? 0 : Math.floor(range.offset / this.chunkSize)
+    const last = range === undefined ? Infinity : Math.floor((range.offset + Math.max(range.length, 1) - 1) / this.chunkSize)
+    const waits = [...this.states]
+      .filter(([index, state]) => isDirty(state) && index >= first && index <= last)
+      .map(([index, state]) => this.ensureStored(index, state.gen))
+    const failure = (await Promise.allSettled(waits)).find((result) => result.status === 'rejected')
+    if (failure !== undefined) throw failure.reason
+  }
+
+  /** Uploads everything dirty and gives up the device; a failed upload stays journaled for the next open. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    clearTimeout(this.idleTimer)
+    try {
+      await this.flush()
+    } finally {
+      await this.files.closeAll()
+      this.lock.release()
+    }
+  }
+
+  private check(operation: string, offset: number, length: number): void {
+    if (this.closed) throw fsError('EIO', operation, this.name, {detail: 'the device is closed'})
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.size) {
+      throw fsError('EINVAL', operation, this.name, {detail: `bytes ${offset}+${length} are beyond the device's ${this.size}`})
+    }
+  }
+
+  /** True when the chunk is zeros without looking at it: no object and no local copy, or a pending delete. */
+  private readsAsZeros(index: number): boolean {
+    const state = this.states.get(index)
+    return state === undefined ? !this.presence.has(index) : !state.cached
+  }
+
+  /** Starts fetching the chunks from `first` on that are in the store and not cached (in the background). */
+  private readAhead(first: number): void {
+    const count = Math.max(1, Math.min(Math.floor(READ_AHEAD_BYTES / this.chunkSize), Math.floor(this.capacity / 4)))
+    const end = Math.min(first + count, chunkCount(this.manifest))
+    for (let index = first; index < end; index++) {
+      if (this.prefetching.has(index) || this.readsAsZeros(index) || this.states.get(index)?.cached === true) continue
+      this.prefetching.add(index)
+      this.withCachedChunk(index, 'fetch', async () => undefined)
+        .catch((error: unknown) => this.logger.debug(`device ${this.name}: read-ahead of chunk ${index}: ${(error as Error).message}`))
+        .finally(() => this.prefetching.delete(index))
+    }
+  }
+
+  private async writePiece(piece: Piece, data: Buffer): Promise<void> {
+    const whole = piece.length === this.chunkSize
+    await this.withCachedChunk(piece.index, whole ? 'empty' : 'fetch', async (state) => {
+      await this.markDirty(piece.index, state)
+      await this.files.write(piece.index, piece.offset, data)
+    })
+  }
+
+  /** A whole chunk discarded: its local copy goes, and the upload deletes its object. */
+  private async dropChunk(index: number): Promise<void> {
+    await this.locks.run(index, async () => {
+      const state = this.states.get(index) ?? newState()
+      if (!state.cached && !isDirty(state) && !this.presence.has(index)) return
+      await this.markDirty(index, state)
+      if (state.cached) {
+        state.cached = false
+        this.occupied--
+        await this.files.remove(index)
+      }
+      this.states.set(index, state)
+    })
+    this.notify()
+  }
+
+  /** The journal marker goes down before the local copy first changes, so a crash cannot hide a change. */
+  private async markDirty(index: number, state: ChunkState): Promise<void> {
+    if (!state.marked) {
+      await this.journal.mark(index)
+      state.marked = true
+    }
+    state.gen = ++this.clock
+  }
+
+  /**
+   * Runs `fn` under the chunk's lock with the chunk in a local file, which is filled first when it
+   * is not: from the store ('fetch'), or as zeros when `fn` overwrites all of it ('empty'). The
+   * cache slot is taken under the lock, so that the requests waiting for one chunk take one slot.
+   * (Waiting for a slot while holding an uncached chunk's lock cannot deadlock: slots are freed by
+   * evicting clean chunks and uploading dirty cached ones, whose locks no such waiter holds.)
+   */
+  private async withCachedChunk<T>(index: number, fill: 'fetch' | 'empty', fn: (state: ChunkState) => Promise<T>): Promise<T> {
+    try {
+      return await this.locks.run(index, async () => {
+        let state = this.states.get(index)
+        if (state?.cached !== true) {
+          await this.reserveSlot()
+          try {
+            state = await this.fill(index, state, fill)
+          } catch (error) {
+            this.occupied--
+            throw error
+          }
+        }
+        this.touch(index, state)
+        return fn(state)
+      })
+    } finally {
+      this.notify()
+    }
+  }
+
+  private async fill(index: number, current: ChunkState | undefined, fill: 'fetch' | 'empty'): Promise<ChunkState> {
+    const data = fill === 'fetch' && current === undefined && this.presence.has(index) ? await this.fetch(index) : undefined
+    await this.files.create(index, this.chunkSize)
+    if (data !== undefined) await this.files.write(index, 0, data)
+    const state = current ?? newState()
+    state.cached = true
+    this.states.set(index, state)
+    return state
+  }
+
+  private async fetch(index: number): Promise<Buffer | undefined> {
+    try {
+      return await this.getChunk(chunkKey(this.name, index))
+    } catch (error) {
+      if (isStoreError(error, 'NotFound')) {
+        this.presence.set(index, false)
+        return undefined
+      }
+      throw fsError('EIO', 'read', this.name, {cause: error, detail: `chunk ${index}: ${(error as Error).message}`})
+    }
+  }
+
+  /**
+   * A whole chunk object in one buffer. A plain GET, not a ranged one: chunk objects are exactly a
+   * chunk long, and servers answer ranges more slowly (s3rver ~3x); bytes past a chunk are ignored.
+   */
+  private async getChunk(key: string): Promise<Buffer> {
+    const data = Buffer.alloc(this.chunkSize)
+    let filled = 0
+    const body = await this.store.get(key)
+    for await (const piece of body) {
+      filled += (piece as Buffer).copy(data, filled)
+      if (filled === this.chunkSize) break
+    }
+    return data
+  }
+
+  /** Most recently used last: eviction takes the first clean chunk in the map's order. */
+  private touch(index: number, state: ChunkState): void {
+    this.states.delete(index)
+    this.states.set(index, state)
+  }
+
+  /** Waits for room for one more local chunk: evicts a clean one, or uploads dirty ones and waits. */
+  private async reserveSlot(): Promise<void> {
+    for (;;) {
+      if (this.occupied < this.capacity) {
+        this.occupied++
+        return
+      }
+      if (await this.evictOne()) continue
+      this.uploadOldest(0)
+      await this.nextChange()
+    }
+  }
+
+  private async evictOne(): Promise<boolean> {
+    const evictable = (index: number, state: ChunkState | undefined): state is ChunkState =>
+      state !== undefined && state.cached && !isDirty(state) && state.upload === undefined && !this.locks.isHeld(index)
+    for (const [index, state] of this.states) {
+      if (!evictable(index, state)) continue
+      const evicted = await this.locks.run(index, async () => {
+        const current = this.states.get(index)
+        if (current === undefined || !current.cached || isDirty(current) || current.upload !== undefined) return false
+        this.states.delete(index)
+        this.occupied--
+        await this.files.remove(index)
+        return true
+      })
+      if (evicted) return true
+    }
+    return false
+  }
+
+  /** After a change: upload the oldest dirty chunks beyond the write-behind window now, the rest once idle. */
+  private changed(): void {
+    this.uploadOldest(Math.max(2, Math.min(Math.floor(WRITE_BEHIND_BYTES / this.chunkSize), Math.floor(this.capacity / 2))))
+    clearTimeout(this.idleTimer)
+    this.idleTimer = setTimeout(() => this.uploadOldest(0), this.idleUploadMs)
+    this.idleTimer.unref()
+  }
+
+  /** Starts background uploads of the least recently used dirty chunks, leaving `keep` dirty ones alone. */
+  private uploadOldest(keep: number): void {
+    const dirty = [...this.states].filter(([, state]) => isDirty(state))
+    const now = Date.now()
+    for (const [index, state] of dirty.slice(0, Math.max(0, dirty.length - keep))) {
+      if (state.upload !== undefined || (state.failedAt !== undefined && now - state.failedAt < RETRY_MS)) continue
+      this.upload(index, state).catch((error: unknown) => {
+        this.logger.warn(`device ${this.name}: ${(error as Error).message}; the chunk stays staged and is tried again`)
+      })
+    }
+  }
+
+  /** Resolves once the store holds chunk `index` as of change `gen` or later. */
+  private async ensureStored(index: number, gen: number): Promise<void> {
+    for (;;) {
+      const state = this.states.get(index)
+      if (state === undefined || !isDirty(state) || state.storedGen >= gen) return
+      await (state.upload ?? this.upload(index, state))
+    }
+  }
+
+  private upload(index: number, state: ChunkState): Promise<void> {
+    if (state.upload !== undefined) return state.upload
+    const upload = this.queue.add(() => this.uploadNow(index, state)).finally(() => {
+      if (state.upload === upload) state.upload = undefined
+      this.notify()
+    })
+    state.upload = upload
+    return upload
+  }
+
+  /** One whole-chunk PUT (or DELETE) of a snapshot taken under the chunk's lock. */
+  private async uploadNow(index: number, state: ChunkState): Promise<void> {
+    const snapshot = await this.locks.run(index, async () => ({
+      gen: state.gen,
+      data: state.cached ? await this.files.read(index, 0, this.chunkSize) : undefined,
+    }))
+    if (snapshot.gen <= state.storedGen) return
+    const key = chunkKey(this.name, index)
+    try {
+      if (snapshot.data === undefined) await this.store.delete([key])
+      else await this.store.put(key, snapshot.data, {contentType: 'application/octet-stream'})
+    } catch (error) {
+      state.failedAt = Date.now()
+      throw fsError('EIO', 'flush', this.name, {cause: error, detail: `upload of ${key}: ${(error as Error).message}`})
+    }
+    state.failedAt = undefined
+    await this.locks.run(index, async () => {
+      this.presence.set(index, snapshot.data !== undefined)
+      state.storedGen = Math.max(state.storedGen, snapshot.gen)
+      if (isDirty(state)) return
+      await this.journal.clear(index)
+      state.marked = false
+      if (!state.cached && this.states.get(index) === state) this.states.delete(index)
+    })
+  }
+
+  private notify(): void {
+    const waiters = this.waiters
+    this.waiters = []
+    for (const wake of waiters) wake()
+  }
+
+  /** The next chunk operation or upload to finish, or RETRY_MS, whichever comes first. */
+  private nextChange(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, RETRY_MS)
+      this.waiters.push(() => {
+        clearTimeout(timer)
+        resolve()
+      })
+    })
+  }
+
+  /**
+   * Finds what the store and the cache directory hold: which chunks have objects, and which local
+   * chunks a previous run left dirty (they are uploaded now). Clean local copies are not trusted
+   * across runs (one may be torn by a crash while it was filled) and are removed.
+   */
+  private async recover(): Promise<void> {
+    for await (const entry of this.store.list({prefix: chunksPrefix(this.name)})) {
+      if (entry.kind !== 'object') continue
+      const index = parseChunkName(entry.key.slice(chunksPrefix(this.name).length))
+      if (index !== undefined) this.presence.set(index, true)
+    }
+    await this.journal.open()
+    await mkdir(chunkFilesDir(this.dir), {recursive: true})
+    const dirty = new Set(await this.journal.list())
+    for (const index of await listChunkFiles(chunkFilesDir(this.dir))) {
+      if (dirty.has(index)) continue
+      await this.files.remove(index)
+    }
+    const withFiles = new Set(await listChunkFiles(chunkFilesDir(this.dir)))
+    for (const index of dirty) {
+      const state: ChunkState = {cached: withFiles.has(index), marked: true, gen: ++this.clock, storedGen: 0}
+      if (state.cached) this.occupied++
+      this.states.set(index, state)
+    }
+    if (dirty.size > 0) {
+      this.logger.info(`device ${this.name}: uploading ${dirty.size} chunk(s) a previous run left staged`)
+      await this.flush()
+    }
+  }
+
+  private async resize(size: number, allowShrink: boolean): Promise<void> {
+    const from = this.size
+    if (size < from && !allowShrink) {
+      throw fsError('EINVAL', 'open', this.name, {detail: `the device has ${from} bytes; shrinking it to ${size} drops the data past the new end, which must be allowed explicitly`})
+    }
+    if (size < from) {
+      const tailEnd = Math.min(from, Math.ceil(size / this.chunkSize) * this.chunkSize)
+      await this.zero(size, tailEnd - size, {noHole: true})
+      await this.flush()
+    }
+    this.manifest = {...this.manifest, size}
+    await writeManifest(this.store, this.name, this.manifest)
+    if (size < from) await this.dropChunksFrom(chunkCount(this.manifest))
+    this.logger.info(`device ${this.name}: ${size < from ? 'shrunk' : 'grown'} from ${from} to ${size} bytes`)
+  }
+
+  /** Deletes every chunk object and local copy from `first` on (after a shrink). */
+  private async dropChunksFrom(first: number): Promise<void> {
+    for (const [index, state] of [...this.states]) {
+      if (index < first) continue
+      if (state.cached) this.occupied--
+      this.states.delete(index)
+      await this.files.remove(index)
+      await this.journal.clear(index)
+    }
+    const prefix = chunksPrefix(this.name)
+    const store = this.store
+    const name = this.name
+    async function* beyond(): AsyncGenerator<string> {
+      for await (const entry of store.list({prefix, startAfter: first > 0 ? chunkKey(name, first - 1) : undefined})) {
+        if (entry.kind === 'object' && (parseChunkName(entry.key.slice(prefix.length)) ?? -1) >= first) yield entry.key
+      }
+    }
+    await this.store.delete(beyond())
+  }
+}
+
+function newState(): ChunkState {
+  return {cached: false, marked: false, gen: 0, storedGen: 0}
+}
+
+function lockDevice(dir: string, name: string): OwnerLock {
+  try {
+    return acquireOwnerLock(dir)
+  } catch (error) {
+    if (error instanceof CacheError && error.code === 'Locked') {
+      throw new Error(`the device ${name} is already served (${error.message})`, {cause: error})
+    }
+    throw error
+  }
+}
+
+async function createManifest(options: OpenDeviceOptions): Promise<Manifest> {
+  if (options.size === undefined) {
+    throw fsError('ENOENT', 'open', options.name, {detail: 'no such device; give a size to create it'})
+  }
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE
+  if (!isValidChunkSize(chunkSize)) throw new RangeError(`invalid chunk size ${chunkSize}: a power of two from 4 KiB to 64 MiB`)
+  const manifest: Manifest = {format: MANIFEST_FORMAT, size: options.size, chunkSize}
+  await writeManifest(options.store, options.name, manifest)
+  return manifest
+}

@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
+import {readdir} from 'node:fs/promises'
+import {createInterface} from 'node:readline'
+import {it} from 'node:test'
+import {fileURLToPath} from 'node:url'
+import {ChunkDevice, type OpenDeviceOptions} from '../../src/core/blockdev/chunk-device.js'
+import {chunkFilesDir, deviceCacheDir} from '../../src/core/blockdev/device-cache-dir.js'
+import {chunkKey, chunksPrefix, manifestKey} from '../../src/core/blockdev/layout.js'
+import {isFsError} from '../../src/core/errors.js'
+import {CRASH_DEVICE, crashPattern, type BlockdevCrashConfig} from './blockdev-crash-pattern.js'
+import {allKeys, describeOnStores, readObject, type FsWorld} from './fs-stores.js'
+
+const CHUNK = 64 * 1024
+const SIZE = 16 * CHUNK
+
+const childScript = fileURLToPath(new URL('blockdev-crash-child.ts', import.meta.url))
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
+
+function pattern(length: number, seed: number): Buffer {
+  const data = Buffer.alloc(length)
+  for (let i = 0; i < length; i++) data[i] = (i * 31 + seed * 7 + (i >> 8)) & 0xff
+  return data
+}
+
+async function openDevice(world: FsWorld, options: Partial<OpenDeviceOptions> = {}): Promise<ChunkDevice> {
+  return ChunkDevice.open({store: world.store, cacheDir: world.cacheDir, name: 'disk', size: SIZE, chunkSize: CHUNK, cacheSize: 4 * CHUNK, ...options})
+}
+
+async function chunkObjects(world: FsWorld, name = 'disk'): Promise<Map<number, Buffer>> {
+  const chunks = new Map<number, Buffer>()
+  for (const key of await allKeys(world.store, chunksPrefix(name))) {
+    chunks.set(Number.parseInt(key.slice(chunksPrefix(name).length), 16), await readObject(world.store, key))
+  }
+  return chunks
+}
+
+/** Runs the crash child until it is ready, then kills it with SIGKILL. */
+async function runAndKill(world: FsWorld, scenario: BlockdevCrashConfig['scenario']): Promise<void> {
+  const config: BlockdevCrashConfig = {store: world.location, cacheDir: world.cacheDir, scenario}
+  const child = spawn(process.execPath, ['--import', 'tsx', childScript, JSON.stringify(config)], {cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit']})
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  try {
+    await new Promise<void>((resolve, reject) => {
+      createInterface({input: child.stdout}).on('line', (line) => {
+        if ((JSON.parse(line) as {ready?: boolean}).ready) resolve()
+      })
+      child.once('exit', (code) => reject(new Error(`the child exited with ${code} before it was ready`)))
+    })
+  } finally {
+    child.kill('SIGKILL')
+    await exited
+  }
+}
+
+describeOnStores('blockdev: a device of chunk objects', (newWorld) => {
+  it('reads zeros where nothing was written, and a new device costs only its manifest', async (t) => {
+    const world = await newWorld()
+    t.after(() => world.dispose())
+    const device = await openDevice(world)
+    assert.equal(device.size, SIZE)
+    assert.ok((await device.read(0, SIZE)).equals(Buffer.alloc(SIZE)))
+    await device.close()
+    assert.deepEqual(await allKeys(world.store), [manifestKey('disk')])
+    assert.deepEqual(JSON.parse((await readObject(world.store, manifestKey('disk'))).toString()), {format: 1, size: SIZE, chunkSize: CHUNK})
+  })
+
+  it('keeps partial writes across chunk boundaries and uploads whole chunks on flush', async (t) => {
+    const world = await newWorld()
+    t.after(() => world.dispose())
+    const device = await openDevice(world)
+    const data = pattern(CHUNK + 5000, 1)
+    await device.write(CHUNK - 2000, data)
+    await device.write(10, Buffer.from('hello'))
+    await device.flush()
+    const expected = Buffer.alloc(SIZE)
+    data.copy(expected, CHUNK - 2000)
+    expected.write('hello', 10)
+    assert.ok((await device.read(0, SIZE)).equals(expected))
+    const chunks = await chunkObjects(world)
+    assert.deepEqual([...chunks.keys()], [0, 1, 2])
+    for (const [index, body] of chunks) assert.ok(body.equals(expected.subarray(index * CHUNK, (index + 1) * CHUNK)), `chunk ${index}`)
+    await device.close()
+  })
+
+  it('reads the base of a partly written chunk from the store once it is no longer cached', async (t) => {
+    const world = await newWorld()
+    t.after(() => world.dispose())
+    let device = await openDevice(world)
+    const base = pattern(3 * CHUNK, 2)
+    await device.write(0, base)
+    await device.close()
+    device = await openDevice(world)
+    await device.write(CHUNK + 100, Buffer.from('patched'))
+    await device.close()
+    base.write('patched', CHUNK + 100)
+    assert.ok((await chunkObjects(world)).get(1)!.equals(base.subarray(CHUNK, 2 * CHUNK)))
+    device = await openDevice(world)
+    assert.ok((await device.read(0, 3 * CHUNK)).equals(base))
+    await device.close()
+  })
+
+  it('trims whole chunks by deleting them and zeroes partial ranges; NO_HOLE writes zeros', async (t) => {
+    const world = await newWorld()
+    t.after(() => world.dispose())
+    const device = await openDevice(world)
+    await device.write(0, pattern(4 * CHUNK, 3))
+    await device.flush()
+    await device.trim(CHUNK / 2, 2 * CHUNK) // half of 0, all of 1, half of 2
+    await device.zero(3 * CHUNK, CHUNK, {noHole: true})
+    await device.flush()
+    const expected = pattern(4 * CHUNK, 3)
+    expected.fill(0, CHUNK / 2, 5 * CHUNK / 2)
+    expected.fill(0, 3 * CHUNK, 4 * CHUNK)
+    assert.ok((await device.read(0, 4 * CHUNK)).equals(expected))
+    const chunks = await chunkObjects(world)
+    assert.deepEqual([...chunks.keys()], [0, 2, 3], 'the wholly trimmed chunk is deleted, the NO_HOLE one kept')
+    assert.ok(chunks.get(3)!.equals(Buffer.alloc(CHUNK)))
+    await device.zero(3 * CHUNK, CHUNK)
+    await device.flush()
+    assert.deepEqual([...(await chunkObjects(world)).keys()], [0, 2])
+    await device.close()
+  })
+
+  it('grows when opened with a larger size and refuses to shrink unless allowed', async (t) => {
+    const world = await newWorld()
+    t.after(() => world.dispose())
+    let device = await openDevice(world)
+    const data = pattern(SIZE, 4)
+    await device.write(0, data)
+    await device.close()
+    device = await openDevice(world, {size: 2 * SIZE})
+    assert.equal(device.size, 2 * SIZE)
+    assert.ok((await device.read(0, SIZE)).equals(data))
+    assert.ok((await device.read(SIZE, SIZE)).equals(Buffer.alloc(SIZE)))
+    await device.close()
+    await assert.rejects(openDevice(world, {size: SIZE / 2}), (error) => isFsError(error, 'EINVAL') && /shrink/.test(error.message))
+    const newSize = 4 * CHUNK + 100
+    device = await openDevice(world, {size: newSize, allowShrink: true})
+    assert.equal(device.size, newSize)
+    await device.close()
+    assert.deepEqual([...(await chunkObjects(world)).keys()], [0, 1, 2, 3, 4])
+    device = await openDevice(world, {size: SIZE})
+    const expected = Buffer.alloc(SIZE)
+    data.copy(expected, 0, 0, newSize)
+    assert.ok((await device.read(0, SIZE)).equals(expected), 'nothing past the shrunk end comes back when the device grows again')
+    await device.close()
+  })
+
+  it('refuses requests beyond the end, a missing device without a size, and a second open', async (t) => {
+    const world = await newWorld()
+    t.after(() => world.dispose())
+    await assert.rejects(openDevice(world, {size: undefined}), (error) => isFsError(error, 'ENOENT'))
+    const device = await openDevice(world)
+    await assert.rejects(device.read(SIZE - 10, 11), (error) => isFsError(error, 'EINVAL'))
+    await assert.rejects(device.write(SIZE, Buffer.from('x')), (error) => isFsError(error, 'EINVAL'))
+    await assert.rejects(device.zero(-1, 2), (error) => isFsError(error, 'EINVAL'))
+    await assert.rejects(openDevice(world), /already served/)
+    await device.close()
+    const again = await openDevice(world)
+    await again.close()
+  })
+
+  it('keeps the local cache within its size while more chunks than it holds are written and read', async (t) => {
+    const world = await newWorld()
+    t.after(() => world.dispose())
+    const device = await openDevice(world)
+    const data = pattern(SIZE, 5)
+    await Promise.all(Array.from({length: SIZE / 8192}, (_, i) => device.write(i * 8192, data.subarray(i * 8192, (i + 1) * 8192))))
+    const files = await readdir(chunkFilesDir(deviceCacheDir(world.cacheDir, 'disk')))
+    assert.ok(files.length <= 4, `${files.length} local chunks`)
+    assert.ok((await device.read(0, SIZE)).equals(data))
+    await device.flush()
+    assert.equal((await chunkObjects(world)).size, 16)
+    await device.close()
+  })
+
+  it('has every flushed write in the store after a kill -9', async (t) => {
+    const world = await newWorld()
+    t.after(() => world.dispose())
+    await runAndKill(world, 'flushed')
+    const chunks = await chunkObjects(world, CRASH_DEVICE.name)
+    const expected = Buffer.alloc(CRASH_DEVICE.size)
+    for (const {offset, data} of crashPattern(1)) data.copy(expected, offset)
+    for (const chunk of [0, 1, 3, 4, 7, 8]) {
+      assert.ok(chunks.get(chunk)?.equals(expected.subarray(chunk * CRASH_DEVICE.chunkSize, (chunk + 1) * CRASH_DEVICE.chunkSize)), `chunk ${chunk}`)
+    }
+  })
+
+  it('uploads the chunks a killed process left dirty at the next open, and only whole chunks', async (t) => {
+    const world = await newWorld()
+    t.after(() => world.dispose())
+    await runAndKill(world, 'unflushed')
+    for (const body of (await chunkObjects(world, CRASH_DEVICE.name)).values()) assert.equal(body.length, CRASH_DEVICE.chunkSize)
+    const device = await ChunkDevice.open({store: world.store, cacheDir: world.cacheDir, name: CRASH_DEVICE.name})
+    await device.close()
+    const expected = Buffer.alloc(CRASH_DEVICE.size)
+    for (const {offset, data} of crashPattern(1)) data.copy(expected, offset)
+    const chunks = await chunkObjects(world, CRASH_DEVICE.name)
+    assert.deepEqual([...chunks.keys()], [0, 1, 3, 4, 7, 8])
+    for (const [chunk, body] of chunks) assert.ok(body.equals(expected.subarray(chunk * CRASH_DEVICE.chunkSize, (chunk + 1) * CRASH_DEVICE.chunkSize)), `chunk ${chunk}`)
+    assert.equal(chunkKey(CRASH_DEVICE.name, 8).endsWith('0000000000000008'), true)
+  })
+})
