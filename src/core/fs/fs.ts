@@ -148,7 +148,12 @@ export class Fs implements PosixFs {
   }
 
   getattr(ino: Ino): Promise<Attr> {
-    return this.shared('getattr', async () => this.catalog.attrOf(await this.currentRow(ino, 'getattr')))
+    return this.shared('getattr', async () => {
+      const row = await this.currentRow(ino, 'getattr')
+      // Row and staged entry are read in one tick: an upload that finished while this awaited
+      // dropped the staged entry and updated the row together.
+      return this.catalog.attrOf(this.cache.inodes.get(ino) ?? row)
+    })
   }
 
   setattr(ino: Ino, changes: SetAttr): Promise<Attr> {
@@ -213,7 +218,8 @@ export class Fs implements PosixFs {
         eof = rows.length <= limit
         const page = await this.catalog.withAttributes(rows.slice(0, limit))
         const staged = new Set(this.cache.staging.inos())
-        entries = page.map((child) => ({...toEntry(child), attr: this.catalog.attrOf(child, staged.has(child.ino) ? this.cache.staging.get(child.ino) : undefined)}))
+        // Rows read again with the staged set, in one tick: an upload may have finished during the HEADs.
+        entries = page.map((child) => ({...toEntry(child), attr: this.catalog.attrOf(this.cache.inodes.get(child.ino) ?? child, staged.has(child.ino) ? this.cache.staging.get(child.ino) : undefined)}))
       } else {
         const children = this.cache.inodes.childEntries(dir, Number(cookie), limit + 1)
         eof = children.length <= limit
@@ -357,7 +363,9 @@ export class Fs implements PosixFs {
     return this.shared('read', async () => {
       if (offset < 0 || length < 0) throw fsError('EINVAL', 'read', this.pathOf(ino))
       for (;;) {
-        const row = await this.fileRow(ino, 'read')
+        const fetched = await this.fileRow(ino, 'read')
+        // In one tick, as in getattr: an old row without its staged entry would cut the file short.
+        const row = this.cache.inodes.get(ino) ?? fetched
         const staged = this.cache.staging.get(ino)
         try {
           const size = staged?.size ?? row.size
@@ -594,7 +602,8 @@ export class Fs implements PosixFs {
   // ── internals: staging and uploads ────────────────────────────────────────────────────────────
 
   private async openStream(ino: Ino, offset: number, length: number | undefined): Promise<Readable> {
-    const row = await this.namespace.read(() => this.fileRow(ino, 'read'))
+    const fetched = await this.namespace.read(() => this.fileRow(ino, 'read'))
+    const row = this.cache.inodes.get(ino) ?? fetched // with the staged entry, in one tick (see read)
     if (this.cache.staging.get(ino)) return Readable.from(this.stagedChunks(ino, offset, length))
     const end = length === undefined ? row.size : Math.min(row.size, offset + length)
     if (offset >= end) return Readable.from([])
