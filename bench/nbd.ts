@@ -11,12 +11,9 @@
  * all listen on 127.0.0.1 only, and everything is removed at the end.
  */
 import {spawn} from 'node:child_process'
-import {randomBytes} from 'node:crypto'
-import {createWriteStream} from 'node:fs'
 import {mkdir, mkdtemp, rm, truncate, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {pipeline} from 'node:stream/promises'
 import {parseArgs} from 'node:util'
 
 import {startServe} from '../test/helpers/nfs-serve.js'
@@ -25,6 +22,7 @@ import {freePort} from './lib/free-port.js'
 import {assertMeasurable, measure} from './lib/measure.js'
 import {sdkRates, type SdkRates} from './lib/sdk-rates.js'
 import {formatMs, formatTable} from './lib/table.js'
+import {randomFile} from './lib/random-file.js'
 
 const BUCKET = 'zerofs-bench'
 const MIB = 1 << 20
@@ -63,12 +61,6 @@ function parseOptions(): Options {
 
 function progress(message: string): void {
   process.stderr.write(`bench/nbd: ${message}\n`)
-}
-
-async function randomFile(path: string, bytes: number): Promise<void> {
-  await pipeline(async function* () {
-    for (let left = bytes; left > 0; left -= MIB) yield randomBytes(Math.min(MIB, left))
-  }, createWriteStream(path))
 }
 
 /** nbdcopy in (with the final FLUSH) and out to null: of the server `start` brings up, restarted between. */

@@ -14,13 +14,11 @@
  */
 import {HeadObjectCommand} from '@aws-sdk/client-s3'
 import {randomBytes} from 'node:crypto'
-import {createWriteStream} from 'node:fs'
 import {mkdir, mkdtemp, rm, stat, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {performance} from 'node:perf_hooks'
 import type {Readable} from 'node:stream'
-import {pipeline} from 'node:stream/promises'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
@@ -36,6 +34,7 @@ import {directoryMarker, S_IFREG, s3fsMetadata, seedClient, seedObjects, type Se
 import {sdkRates, type SdkRates} from './lib/sdk-rates.js'
 import {formatMs, formatTable} from './lib/table.js'
 import {progressLine, runBench} from './lib/main.js'
+import {randomFile} from './lib/random-file.js'
 
 const BUCKET = 'zerofs-bench'
 const SEED_CONCURRENCY = 32
@@ -144,14 +143,6 @@ async function seedDirectory(root: string, options: Options, oneMib: Buffer): Pr
     await mkdir(join(root, dir))
     for (let index = 0; index < options.files; index++) await writeFile(join(root, dir, fileName(index)), smallContent(index))
   }
-}
-
-/** Streams `bytes` random bytes into a local file (the source of the sequential writes). */
-async function randomFile(path: string, bytes: number): Promise<void> {
-  const output = createWriteStream(path)
-  await pipeline(async function* () {
-    for (let left = bytes; left > 0; left -= MIB) yield randomBytes(Math.min(MIB, left))
-  }, output)
 }
 
 async function until(check: () => Promise<boolean>, what: string): Promise<void> {

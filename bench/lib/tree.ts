@@ -3,6 +3,7 @@ import {createWriteStream} from 'node:fs'
 import {mkdir, symlink, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {once} from 'node:events'
+import {seededRandom} from '../../test/helpers/seeded-random.js'
 
 /**
  * A deterministic local tree for transfer benchmarks: small files spread over nested directories,
@@ -38,18 +39,6 @@ export interface GeneratedTree {
 
 const BLOCK = 8 * 1024 * 1024
 
-/** mulberry32: a small seeded generator, enough for reproducible sizes. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** The bytes of file `index` of `size`: its index, then a window of one shared random block. */
 export function fileContent(block: Buffer, index: number, size: number): Buffer {
   const content = Buffer.allocUnsafe(size)
@@ -65,7 +54,7 @@ export function fileContent(block: Buffer, index: number, size: number): Buffer 
 }
 
 export async function generateTree(root: string, spec: TreeSpec): Promise<GeneratedTree> {
-  const random = seeded(spec.seed)
+  const random = seededRandom(spec.seed)
   const block = randomBytes(BLOCK)
   const between = ([low, high]: [number, number]): number => low + Math.floor(random() * (high - low + 1))
   const tree: GeneratedTree = {root, files: 0, bytes: 0, directories: 0, symlinks: 0, small: []}

@@ -8,6 +8,7 @@ import {XdrWriter} from '../../src/protocols/rpc/xdr.js'
 import {RpcClient, type RpcReply} from '../helpers/nfs-rpc-client.js'
 import {startServe, type ServeProcess} from '../helpers/nfs-serve.js'
 import {MOUNT, NFS, NfsTestClient, writeDirOp, writeSattr3} from '../helpers/nfs-wire.js'
+import {seededRandom} from '../helpers/seeded-random.js'
 
 /**
  * Bad input against a running `zerofs serve`: malformed record marks, truncated, oversized and
@@ -18,18 +19,6 @@ import {MOUNT, NFS, NfsTestClient, writeDirOp, writeSattr3} from '../helpers/nfs
 
 const SYSTEM_ERR = 5
 const NFS3ERR_SERVERFAULT = 10006
-
-/** A deterministic PRNG (mulberry32): failures reproduce. */
-function random(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
-  }
-}
 
 function callRecord(xid: number, prog: number, vers: number, proc: number, args: Buffer, cred?: {flavor: number; body: Buffer}): Buffer {
   const credential = cred ?? {flavor: 1, body: new XdrWriter().uint32(0).string('fuzz').uint32(0).uint32(0).uint32(0).toBuffer()}
@@ -183,7 +172,7 @@ describe('malformed RPC and XDR against a running server', {timeout: 10 * 60_000
 
   /** Rounds of truncated, blown-up, bit-flipped and random arguments to the given procedures. */
   async function fuzzArguments(port: number, procedures: number[], seed: number, rounds: number): Promise<void> {
-    const next = random(seed)
+    const next = seededRandom(seed)
     let client = await RpcClient.connect(port)
     let xid = 5000
     for (let round = 0; round < rounds; round++) {
@@ -228,7 +217,7 @@ describe('malformed RPC and XDR against a running server', {timeout: 10 * 60_000
   })
 
   it('survives random records from many connections at once', async () => {
-    const next = random(7)
+    const next = seededRandom(7)
     const clients = await Promise.all(Array.from({length: 8}, () => RpcClient.connect(serve.port)))
     for (let round = 0; round < 200; round++) {
       const client = clients[round % clients.length]

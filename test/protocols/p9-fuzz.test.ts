@@ -7,23 +7,7 @@ import {decodeMessage, encodeMessage, type Body, type RequestName} from '../../s
 import {DecodeError} from '../../src/protocols/p9/wire.js'
 import {P9TestClient} from '../helpers/p9-client.js'
 import {startInProcessP9, type InProcessP9} from '../helpers/p9-server.js'
-
-/**
- * Random and mutated 9P frames: the decoder only ever throws DecodeError, a connection that gets
- * them answers each one (or closes when the size cannot be trusted), and another connection is
- * served all the while. Seeded, so every run sends the same bytes.
- */
-
-function random(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import {seededRandom} from '../helpers/seeded-random.js'
 
 const seeds: Array<[RequestName, Body<RequestName>]> = [
   ['Twalk', {fid: 0, newfid: 1, wnames: ['a', 'b']}],
@@ -72,7 +56,7 @@ describe('9P fuzzing', () => {
   })
 
   it('the decoder only throws DecodeError, and still decodes afterwards', () => {
-    const next = random(1)
+    const next = seededRandom(1)
     for (let i = 0; i < 20_000; i++) {
       const frame = mutatedFrame(next, i & 0xffff)
       try {
@@ -96,7 +80,7 @@ describe('9P fuzzing', () => {
   it('answers every mutated frame on one connection while serving another', async () => {
     const victim = await P9TestClient.attached(served.port)
     const bystander = await P9TestClient.attached(served.port)
-    const next = random(2)
+    const next = seededRandom(2)
     for (let i = 0; i < 1500; i++) {
       const tag = 1000 + (i % 1000)
       await Promise.race([victim.sendRaw(mutatedFrame(next, tag), tag), victim.closed])
