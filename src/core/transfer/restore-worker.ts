@@ -5,7 +5,7 @@ import {dirname, join} from 'node:path'
 import {Transform, type TransformCallback} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 
-import type {FileType, Timestamp} from '../fs/types.js'
+import type {FileType} from '../fs/types.js'
 import type {ObjectAttributes} from '../layout/metadata.js'
 import type {ObjectHead, ObjectStore} from '../store/object-store.js'
 import {ContentDigest, contentReference, expectedDigest} from './content.js'
@@ -17,6 +17,7 @@ import type {RestoreDetail} from './restore-plan.js'
 import {ItemBytes, type RunContext} from './run-context.js'
 import {displayPath, type LocalStats, type StoreEntry} from './tree-entry.js'
 import type {WorkItem} from './work-list.js'
+import {utimesSeconds} from './utimes-seconds.js'
 
 /** Where a restore writes downloads before renaming them into place; left out of every walk. */
 export const RESTORE_STAGING_DIR = '.zerofs-restore'
@@ -220,7 +221,7 @@ export class RestoreWorker {
     if (description.uid !== undefined || description.gid !== undefined) await this.changeOwner(path, description.uid ?? -1, description.gid ?? -1, isLink)
     if (description.mtime !== undefined) {
       const atime = description.attributes?.atime ?? description.mtime
-      await (isLink ? lutimes : utimes)(path, seconds(atime), seconds(description.mtime))
+      await (isLink ? lutimes : utimes)(path, utimesSeconds(atime), utimesSeconds(description.mtime))
     }
     return localStats(await lstat(path, {bigint: true}))
   }
@@ -259,10 +260,6 @@ export class RestoreWorker {
       copied.bytes += size
     }
   }
-}
-
-function seconds(time: Timestamp): number {
-  return time.sec + time.nsec / 1e9
 }
 
 async function lstatIfExists(path: string): Promise<LocalStats | undefined> {
