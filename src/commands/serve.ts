@@ -41,10 +41,13 @@ export default class Serve extends BaseCommand {
   static override description = `NFSv3 and MOUNT v3 share one TCP port, so a client needs no rpcbind: \
 mount -t nfs -o vers=3,proto=tcp,port=PORT,mountport=PORT,nolock HOST:/ /mnt. For clients that cannot name \
 ports (Windows, appliances, a plain mount HOST:/ /mnt), --portmap runs a portmapper pointing at that port. \
-The whole store is exported as / (sub-directories can be mounted too). With no protocol flag, NFS listens on \
-${DEFAULT_NFS_ADDRESS}; without STORE the embedded default store is served. Permissions are checked against \
-the caller's AUTH_SYS ids (after --squash) for every client. On SIGINT/SIGTERM the server stops accepting, \
-finishes the calls in flight, uploads everything staged and exits 0; it exits 1 when it cannot start.`
+--9p serves 9P2000.L (the Linux v9fs client, QEMU guests) on a TCP address or a unix socket; --nbd serves \
+block devices (--nbd-device NAME=SIZE) kept as chunk objects under .zerofs/nbd/NAME/ of the store. \
+The whole store is exported as / (sub-directories can be mounted too); s3://BUCKET/PREFIX serves only PREFIX. \
+With no protocol flag, NFS listens on ${DEFAULT_NFS_ADDRESS}; --9p or --nbd without --nfs serve only those. \
+Without STORE the embedded default store is served. Permissions are checked against the caller's AUTH_SYS \
+ids (after --squash) or 9P attach uid. On SIGINT/SIGTERM the server stops accepting, finishes the calls in \
+flight, uploads everything staged (files and dirty chunks) and exits 0; it exits 1 when it cannot start.`
 
   static override examples = [
     {description: 'Serve the embedded default store on 127.0.0.1:2049.', command: '<%= config.bin %> <%= command.id %>'},
@@ -54,6 +57,8 @@ finishes the calls in flight, uploads everything staged and exits 0; it exits 1 
     {description: 'Mount it through the portmapper (Linux).', command: 'mount -t nfs -o vers=3,nolock SERVER:/ /mnt/backups'},
     {description: 'Serve 9P2000.L only (the Linux v9fs client, QEMU guests); add --nfs to serve both.', command: '<%= config.bin %> <%= command.id %> s3://backups --9p 127.0.0.1:5640'},
     {description: 'Mount it over 9P (Linux).', command: 'mount -t 9p -o trans=tcp,port=5640,version=9p2000.L,uname=root 127.0.0.1 /mnt/backups'},
+    {description: 'Serve a 10 GiB block device over NBD.', command: '<%= config.bin %> <%= command.id %> s3://disks --nbd 127.0.0.1:10809 --nbd-device vm1=10G'},
+    {description: 'Attach it (Linux).', command: 'nbd-client -N vm1 127.0.0.1 10809 /dev/nbd0'},
   ]
 
   static override args = {
