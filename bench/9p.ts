@@ -23,6 +23,7 @@ import {parseArgs} from 'node:util'
 import {runInGuest} from '../test/helpers/kclient.js'
 import {startServe} from '../test/helpers/nfs-serve.js'
 import {freePort} from './lib/free-port.js'
+import {OPERATIONS, until, type Operation} from './lib/kernel-bench.js'
 import {answerLines} from './lib/line-server.js'
 import {progressLine, runBench} from './lib/main.js'
 import {median} from './lib/measure.js'
@@ -31,11 +32,8 @@ import {formatMs, formatTable} from './lib/table.js'
 const GUEST_SCRIPT = fileURLToPath(new URL('lib/nfs-kernel-bench.sh', import.meta.url))
 const MIB = 1 << 20
 const TARGET_VS_DIOD = 2
-const VISIBLE_TIMEOUT_MS = 120_000
 
 type ServerLabel = 'zerofs-file' | 'diod'
-type Operation = 'ls-l-cold' | 'ls-l-warm' | 'stat' | 'read-1mib' | 'write-1mib' | 'write-seq' | 'read-seq'
-const OPERATIONS: readonly Operation[] = ['ls-l-cold', 'ls-l-warm', 'stat', 'read-1mib', 'write-1mib', 'write-seq', 'read-seq']
 
 interface Options {
   runs: number
@@ -80,14 +78,6 @@ async function seedDirectory(root: string, options: Options): Promise<void> {
   await writeFile(join(root, 'one-mib.bin'), randomBytes(MIB))
   for (let index = 0; index < options.files; index++) {
     await writeFile(join(root, 'ls-kernel', `f${String(index).padStart(4, '0')}`), `small file ${index}\n`)
-  }
-}
-
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + VISIBLE_TIMEOUT_MS
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what} did not become visible within ${VISIBLE_TIMEOUT_MS / 1000} s`)
-    await sleep(5)
   }
 }
 

@@ -19,7 +19,6 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {performance} from 'node:perf_hooks'
 import type {Readable} from 'node:stream'
-import {setTimeout as sleep} from 'node:timers/promises'
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 
@@ -28,6 +27,7 @@ import {startServe, type ServeProcess} from '../test/helpers/nfs-serve.js'
 import {mountS3fs} from '../test/helpers/s3fs.js'
 import {S3RVER_CREDENTIALS, startS3rver, type S3rverHandle} from '../test/helpers/s3rver.js'
 import {startGanesha, type Ganesha} from './lib/ganesha.js'
+import {OPERATIONS, until, type Operation} from './lib/kernel-bench.js'
 import {answerLines} from './lib/line-server.js'
 import {assertMeasurable, measure, median} from './lib/measure.js'
 import {directoryMarker, S_IFREG, s3fsMetadata, seedClient, seedObjects, type SeedObject} from './lib/seed.js'
@@ -46,7 +46,6 @@ const LIST_DIRS = {kernel: 'ls-kernel', libnfs: 'ls-libnfs', s3fs: 'ls-s3fs'} as
 const ONE_MIB_FILE = 'one-mib.bin'
 /** A directory holding one file: what libnfs's nfs-ls lists to stat a file (libnfs-utils has no stat tool). */
 const STAT_DIR = 'stat-one'
-const VISIBLE_TIMEOUT_MS = 120_000
 
 const TARGET = {fileVsGanesha: 2, seqVsSdk: 0.7, lsColdVsS3fs: 2}
 
@@ -60,8 +59,6 @@ interface Options {
 
 type ServerLabel = 'zerofs-s3' | 'zerofs-file' | 'ganesha'
 type Client = 'kernel' | 'libnfs'
-type Operation = 'ls-l-cold' | 'ls-l-warm' | 'stat' | 'read-1mib' | 'write-1mib' | 'write-seq' | 'read-seq'
-const OPERATIONS: readonly Operation[] = ['ls-l-cold', 'ls-l-warm', 'stat', 'read-1mib', 'write-1mib', 'write-seq', 'read-seq']
 
 /** A server under test, as both clients reach it, and how to tell that a written file is in its store. */
 interface Served {
@@ -142,14 +139,6 @@ async function seedDirectory(root: string, options: Options, oneMib: Buffer): Pr
   for (const dir of [LIST_DIRS.kernel, LIST_DIRS.libnfs]) {
     await mkdir(join(root, dir))
     for (let index = 0; index < options.files; index++) await writeFile(join(root, dir, fileName(index)), smallContent(index))
-  }
-}
-
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + VISIBLE_TIMEOUT_MS
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what} did not become visible within ${VISIBLE_TIMEOUT_MS / 1000} s`)
-    await sleep(5)
   }
 }
 
