@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import {readFile} from 'node:fs/promises'
+import {constants} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
@@ -60,5 +61,19 @@ describe('9P sessions', () => {
     const unlocked = await first.call('Tlock', lockBody(2, 10, P9_LOCK_TYPE_UNLCK))
     assert.deepEqual(unlocked.body, {status: P9_LOCK_SUCCESS})
     first.close()
+  })
+
+  it('a file unlinked while open stays readable through its open fid until the clunk; walks from an open fid fail', async () => {
+    const client = await P9TestClient.attached(served.port)
+    await client.expect('Rwalk', 'Twalk', {fid: 0, newfid: 1, wnames: []})
+    await client.expect('Rlcreate', 'Tlcreate', {fid: 1, name: 'unlinked.txt', flags: 2, mode: 0o644, gid: 0})
+    await client.expect('Rwrite', 'Twrite', {fid: 1, offset: 0n, data: Buffer.from('kept')})
+    await client.expect('Runlinkat', 'Tunlinkat', {dirfid: 0, name: 'unlinked.txt', flags: 0})
+    const read = await client.expect('Rread', 'Tread', {fid: 1, offset: 0n, count: 100})
+    assert.equal((read.body as {data: Buffer}).data.toString(), 'kept')
+    assert.equal(await client.errno('Twalk', {fid: 1, newfid: 2, wnames: []}), constants.errno.EBADF)
+    await client.expect('Rclunk', 'Tclunk', {fid: 1})
+    assert.equal(await client.errno('Twalk', {fid: 0, newfid: 2, wnames: ['unlinked.txt']}), constants.errno.ENOENT)
+    client.close()
   })
 })

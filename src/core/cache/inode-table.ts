@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3'
-import type {FileType, Ino, Timestamp} from '../fs/types.js'
+import {ROOT_INO, type FileType, type Ino, type Timestamp} from '../fs/types.js'
 import {SEQ_STEP} from './schema.js'
 
 /** What the cache knows about one path: its stable inode number and the store's last word on it. */
@@ -146,6 +146,11 @@ function insertedValues(fields: InodeFields): Array<number | string | null> {
   ]
 }
 
+/** A file unlinked while a client holds it open (InodeTable.detach). */
+export function isDetached(row: InodeRow): boolean {
+  return row.parent === 0n && row.ino !== ROOT_INO
+}
+
 /**
  * The inode table: a row per known path, linked to its parent by inode number, so renaming a
  * directory moves one row and its descendants keep their numbers.
@@ -254,6 +259,20 @@ export class InodeTable {
     this.statement('UPDATE inodes SET cookie_gen = cookie_gen + 1 WHERE ino = ?').run(parent)
   }
 
+  /**
+   * Takes a row out of the namespace, keeping its number (a file unlinked while a client holds it
+   * open): no path leads to it any more, and it has none.
+   */
+  detach(ino: Ino): void {
+    this.statement('UPDATE inodes SET parent = 0, name = ? WHERE ino = ?').run(`\0unlinked ${ino}`, ino)
+  }
+
+  /** Rows taken out of the namespace by detach. */
+  detached(): Ino[] {
+    const rows = this.statement('SELECT ino FROM inodes WHERE parent = 0 AND ino != ?').all(ROOT_INO) as Array<{ino: number}>
+    return rows.map((row) => BigInt(row.ino))
+  }
+
   /** Deletes a row and every row below it; their numbers are never given out again. */
   deleteSubtree(ino: Ino): void {
     this.statement(`
@@ -272,7 +291,7 @@ export class InodeTable {
     let current = this.get(ino)
     while (current) {
       chain.push(current)
-      if (current.parent === 0n) return chain
+      if (current.parent === 0n) return current.ino === ROOT_INO ? chain : undefined
       current = this.get(current.parent)
       if (chain.length > 4096) return undefined
     }

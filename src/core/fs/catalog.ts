@@ -1,6 +1,6 @@
 import type PQueue from 'p-queue'
 import {fsError} from '../errors.js'
-import type {InodeFields, InodeRow} from '../cache/inode-table.js'
+import {isDetached, type InodeFields, type InodeRow} from '../cache/inode-table.js'
 import {ListingWriter, type ListedChild} from '../cache/listing-writer.js'
 import type {MetaCache} from '../cache/meta-cache.js'
 import type {OwnerDefaults} from '../cache/new-rows.js'
@@ -82,7 +82,7 @@ export class Catalog {
       generation: this.cache.epoch,
       type: row.type,
       mode: staged?.mode ?? row.mode,
-      nlink: dir ? 2 : 1,
+      nlink: dir ? 2 : isDetached(row) ? 0 : 1,
       uid: staged?.uid ?? row.uid,
       gid: staged?.gid ?? row.gid,
       size: dir ? 0 : staged?.size ?? row.size,

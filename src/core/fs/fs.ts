@@ -3,7 +3,7 @@ import {readdir} from 'node:fs/promises'
 import {PassThrough, Readable} from 'node:stream'
 import PQueue from 'p-queue'
 import {fsError, isFsError, type FsError} from '../errors.js'
-import type {ChildEntry, InodeRow} from '../cache/inode-table.js'
+import {isDetached, type ChildEntry, type InodeRow} from '../cache/inode-table.js'
 import {MetaCache} from '../cache/meta-cache.js'
 import type {PendingRename} from '../cache/rename-journal.js'
 import {byteLength, checkNewName, dirPrefix, DIRECTORY_CONTENT_TYPE, displayPath, joinPath, markerKey, NAME_MAX} from '../layout/keys.js'
@@ -16,6 +16,7 @@ import type {ObjectStore} from '../store/object-store.js'
 import {Catalog} from './catalog.js'
 import {toFsError} from './errno.js'
 import {KeyedMutex, ReadWriteLock} from './locks.js'
+import {OpenFiles} from './open-files.js'
 import {grantedAccess} from './permissions.js'
 import {copyPrefix, deletePrefix} from './prefix-mover.js'
 import {DEFAULT_READ_AHEAD, ReadAhead, type ReadAheadOptions} from './read-ahead.js'
@@ -79,6 +80,7 @@ export class Fs implements PosixFs {
   private readonly namespace = new ReadWriteLock()
   private readonly dirLocks = new KeyedMutex<Ino>()
   private readonly inoLocks = new KeyedMutex<Ino>()
+  private readonly openFiles = new OpenFiles()
   private readonly store: ObjectStore
   private readonly readOnly: boolean
   private readonly maxKeyBytes: number
@@ -330,14 +332,17 @@ export class Fs implements PosixFs {
         const row = await this.childOrThrow(this.dirRow(parent, 'unlink'), name, 'unlink')
         if (row.type === 'dir') throw fsError('EISDIR', 'unlink', this.catalog.display(row))
         await this.inoLocks.run(row.ino, async () => {
+          const path = this.catalog.path(row)
+          const keep = this.keptOpen(row)
+          if (keep) await this.staging.keepWithoutObject(row)
           // The object goes first: if that fails, nothing has changed.
-          await this.store.delete([this.catalog.path(row)])
+          await this.store.delete([path])
           this.cache.transaction(() => {
-            this.cache.staging.delete(row.ino)
-            this.cache.inodes.deleteSubtree(row.ino)
+            if (keep) this.cache.inodes.detach(row.ino)
+            else this.forgetRow(row.ino)
             this.catalog.touchDir(parent)
           })
-          await this.staging.discard(row.ino)
+          if (!keep) await this.staging.discard(row.ino)
           this.readAhead.forget(row.ino)
         })
       })
@@ -358,6 +363,24 @@ export class Fs implements PosixFs {
   }
 
   // ── data ──────────────────────────────────────────────────────────────────────────────────────
+
+  openFile(ino: Ino): void {
+    if (this.closed) throw fsError('EIO', 'open', undefined, {detail: 'the filesystem is closed'})
+    this.catalog.row(ino, 'open')
+    this.openFiles.open(ino)
+  }
+
+  closeFile(ino: Ino): Promise<void> {
+    return this.shared('close', async () => {
+      if (!this.openFiles.close(ino)) return
+      await this.inoLocks.run(ino, async () => {
+        const row = this.cache.inodes.get(ino)
+        if (!row || !isDetached(row)) return
+        this.cache.transaction(() => this.forgetRow(ino))
+        await this.staging.discard(ino)
+      })
+    })
+  }
 
   read(ino: Ino, offset: number, length: number): Promise<{data: Buffer; eof: boolean}> {
     return this.shared('read', async () => {
@@ -470,6 +493,17 @@ export class Fs implements PosixFs {
     if (row.type === 'dir') throw fsError('EISDIR', syscall, this.catalog.display(row))
     if (row.type !== 'file') throw fsError('EINVAL', syscall, this.catalog.display(row), {detail: `not a regular file (${row.type})`})
     return row
+  }
+
+  /** A file that a client holds open lives on, detached, when unlinked or replaced (POSIX unlink(2)). */
+  private keptOpen(row: InodeRow): boolean {
+    return row.type === 'file' && this.openFiles.isOpen(row.ino)
+  }
+
+  /** Deletes a row, what is below it and its journal entry (in the caller's transaction; the staged data goes after). */
+  private forgetRow(ino: Ino): void {
+    this.cache.staging.delete(ino)
+    this.cache.inodes.deleteSubtree(ino)
   }
 
   /** The row of an inode with attributes within their time-to-live; ESTALE when it is gone. */
@@ -634,6 +668,8 @@ export class Fs implements PosixFs {
     if (target?.type === 'dir') throw fsError('EISDIR', 'rename', displayPath(toPath))
     const inos = target ? [source.ino, target.ino] : [source.ino]
     await this.inoLocks.runAll(inos, async () => {
+      const keepTarget = target !== undefined && this.keptOpen(target)
+      if (keepTarget) await this.staging.keepWithoutObject(target)
       const fromPath = this.catalog.path(source)
       const staged = this.cache.staging.get(source.ino)
       const move = {ino: source.ino, fromPrefix: fromPath, toPrefix: toPath, toParent, toName}
@@ -655,8 +691,8 @@ export class Fs implements PosixFs {
         // From here on the rename can only go forward: a failure leaves it journaled for the next open.
         await this.store.delete([fromPath])
       }
-      const replaced = this.moveFileRow(move, journaled?.id)
-      if (replaced !== undefined) {
+      const replaced = this.moveFileRow(move, journaled?.id, {detachReplaced: keepTarget})
+      if (replaced !== undefined && !keepTarget) {
         await this.staging.discard(replaced)
         this.readAhead.forget(replaced)
       }
@@ -667,10 +703,12 @@ export class Fs implements PosixFs {
 
   /**
    * The cache's side of a file rename once the store's is done: the row moves (keeping its number),
-   * a row it replaces goes with its staged data, a staged base follows its object, and the journal
+   * a row it replaces goes with its staged data (or is detached, when a client holds it open), a staged base follows its object, and the journal
    * entry (if any) is closed. Returns the number of the replaced row.
    */
-  private moveFileRow(move: {ino: Ino; fromPrefix: string; toPrefix: string; toParent: Ino; toName: string}, journalId?: number): Ino | undefined {
+  private moveFileRow(
+    move: {ino: Ino; fromPrefix: string; toPrefix: string; toParent: Ino; toName: string}, journalId?: number, options: {detachReplaced?: boolean} = {},
+  ): Ino | undefined {
     return this.cache.transaction(() => {
       const {inodes, staging} = this.cache
       if (journalId !== undefined) this.cache.renames.finish(journalId)
@@ -679,8 +717,8 @@ export class Fs implements PosixFs {
       const occupant = inodes.child(move.toParent, move.toName)
       const replaced = occupant && occupant.ino !== move.ino ? occupant.ino : undefined
       if (replaced !== undefined) {
-        staging.delete(replaced)
-        inodes.deleteSubtree(replaced)
+        if (options.detachReplaced) inodes.detach(replaced)
+        else this.forgetRow(replaced)
       }
       const staged = staging.get(move.ino)
       if (staged?.base?.key === move.fromPrefix) staging.put({...staged, base: {...staged.base, key: move.toPrefix}})
@@ -749,6 +787,10 @@ export class Fs implements PosixFs {
 
   /** Finishes what a previous owner left: renames first (staged bases may have moved), then staged uploads. */
   private async recover(): Promise<void> {
+    for (const ino of this.cache.inodes.detached()) {
+      this.logger.info('dropping a file that was unlinked while open when the last process stopped', {ino})
+      this.cache.transaction(() => this.forgetRow(ino))
+    }
     for (const pending of this.cache.renames.pending()) {
       this.logger.warn(`finishing an interrupted ${pending.kind === 'dir' ? 'directory' : 'file'} rename`, {from: pending.fromPrefix, to: pending.toPrefix})
       if (pending.kind === 'dir') {

@@ -1,5 +1,5 @@
 import {fsError} from '../errors.js'
-import type {InodeRow} from '../cache/inode-table.js'
+import {isDetached, type InodeRow} from '../cache/inode-table.js'
 import type {MetaCache} from '../cache/meta-cache.js'
 import {addRange, clipRanges, gapsIn, unionRanges} from '../cache/range-set.js'
 import type {StagedFile} from '../cache/staging-journal.js'
@@ -127,6 +127,17 @@ export class StagingArea {
     return buffer
   }
 
+  /**
+   * Copies every byte the file still takes from its object into its staged data, and lets go of the
+   * object (about to be deleted while a client holds the file open). Under the inode's mutex.
+   */
+  async keepWithoutObject(row: InodeRow): Promise<void> {
+    const staged = await this.stage(row)
+    const filled = await this.options.uploader.fill(staged, 0, staged.size)
+    this.cancelFlush(row.ino)
+    this.cache.staging.put({...filled, base: undefined, baseLimit: 0})
+  }
+
   /** Drops the staged data of an inode that is gone (caller holds the inode's mutex and removed the journal entry). */
   async discard(ino: Ino): Promise<void> {
     this.cancelFlush(ino)
@@ -147,6 +158,8 @@ export class StagingArea {
         await this.discard(ino)
         return
       }
+      // Unlinked while open: its data lives here until the last close, and never goes to the store.
+      if (isDetached(row)) return
       const path = this.options.catalog.path(row)
       const attributes: ObjectAttributes = {
         type: row.type, mode: staged.mode, uid: staged.uid, gid: staged.gid, rdev: row.rdev,

@@ -103,6 +103,14 @@ export interface PosixFs {
   /** A page of entries after `cookie` (0n = from the start), at most `count` entries; `.`/`..` are not included. */
   readdir(dir: Ino, cookie: bigint, count: number, options?: {attributes?: boolean}): Promise<ReadDirPage>
 
+  /**
+   * A client opened the file (9P's Tlopen). Until the matching closeFile, unlinking it (or renaming
+   * over it) only takes its name away: reads, writes and getattr through `ino` go on (nlink 0), its
+   * data kept locally and never uploaded; the last close drops it.
+   */
+  openFile(ino: Ino): void
+  closeFile(ino: Ino): Promise<void>
+
   read(ino: Ino, offset: number, length: number): Promise<{data: Buffer; eof: boolean}>
   /** Streams a file (for `cat`), with read-ahead. */
   readStream(ino: Ino, range?: {offset: number; length?: number}): Readable

@@ -73,12 +73,16 @@ export class P9Session {
   }
 
   /**
-   * Lets go of a clunked fid: its owners' locks on the file go, and data written through it is
-   * uploaded before this resolves (design.md: the clunk of a written fid replies once it is in the bucket).
+   * Lets go of a clunked fid: its owners' locks on the file go, data written through it is
+   * uploaded before this resolves, and an open file is closed (design.md: the clunk of a written fid replies once it is in the bucket).
    */
   async release(fid: Fid, options: {upload: boolean} = {upload: true}): Promise<void> {
     for (const owner of fid.lockOwners) this.locks.release(fid.ino, owner)
-    if (fid.written && options.upload) await this.fs.fsync(fid.ino)
+    try {
+      if (fid.written && options.upload) await this.fs.fsync(fid.ino)
+    } finally {
+      if (fid.openFlags !== undefined) await this.fs.closeFile(fid.ino)
+    }
   }
 
   /** Releases every fid (Tversion, disconnect); failures are logged, not thrown. */

@@ -49,6 +49,7 @@ export const lopen: Handler<'Tlopen'> = async (session, body) => {
     opened = await session.fs.setattr(attr.ino, {size: 0})
     fid.written = true
   }
+  session.fs.openFile(attr.ino)
   fid.openFlags = body.flags
   return {name: 'Rlopen', body: {qid: qidOf(opened), iounit: 0}}
 }
@@ -60,6 +61,7 @@ export const lcreate: Handler<'Tlcreate'> = async (session, body) => {
   requireEntryChange(dir, fid.caller, 'create')
   const ownership = newEntryOwnership(dir, creator(fid, body.gid), 'file', {mode: body.mode & PERMISSION_BITS})
   const created = await session.fs.create(dir.ino, entryName(body.name, 'EEXIST'), {...ownership, exclusive: (body.flags & P9_DOTL_EXCL) !== 0})
+  session.fs.openFile(created.ino)
   session.fids.replace(body.fid, {...session.derive(fid, created.ino), openFlags: body.flags})
   return {name: 'Rlcreate', body: {qid: qidOf(created), iounit: 0}}
 }

@@ -27,6 +27,7 @@ async function step(session: P9Session, fid: Fid, dir: Attr, name: string): Prom
 
 export const walk: Handler<'Twalk'> = async (session, body) => {
   const from = session.fids.get(body.fid)
+  if (from.openFlags !== undefined) throw new P9Error('EBADF', `fid ${body.fid} is open: walks start from unopened fids`)
   if (body.wnames.length > MAXWELEM) throw new P9Error('EINVAL', `Twalk of ${body.wnames.length} names`)
   if (body.newfid !== body.fid) session.fids.checkNew(body.newfid)
   let current = await session.fs.getattr(from.ino)
