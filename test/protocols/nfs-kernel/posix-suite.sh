@@ -5,9 +5,7 @@
 #
 #   posix-suite.sh LABEL:PORT:LONGNAMES...     e.g.  file:40123:1 s3:40125:0
 #
-# PROTO=nfs (default) or 9p chooses the mount. UNLINKED_OPEN=0 skips the unlink-while-open check:
-# over NFS the client keeps such a file alive (silly rename); over 9P the server would have to,
-# and zerofs does not yet (the open fid's reads answer ESTALE).
+# PROTO=nfs (default) or 9p chooses the mount.
 # LONGNAMES=1 adds the 255/256-byte name checks (s3rver exits on key components over ~240 bytes).
 # Each check prints "ok LABEL NAME" or "not ok LABEL NAME" followed by "#"-prefixed details.
 # Each check works in its own MOUNT/work/NAME (all removed at the end); MOUNT/keep is left for the host to inspect
@@ -91,14 +89,17 @@ t_rename() {
 }
 
 t_unlink_open() {
-    "$PY" - <<'EOF'
+    PROTO=$PROTO "$PY" - <<'EOF'
 import os
+nfs = os.environ['PROTO'] == 'nfs'
 fd = os.open('open-unlinked', os.O_CREAT | os.O_RDWR, 0o644)
 os.write(fd, b'still here')
 os.fsync(fd)
 os.unlink('open-unlinked')
 assert not os.path.exists('open-unlinked')
-assert any(n.startswith('.nfs') for n in os.listdir('.')), 'the client silly-renames an open file it unlinks'
+hidden = [n for n in os.listdir('.') if n.startswith('.nfs')]
+# NFS: the client silly-renames an open file it unlinks; 9P: the server keeps it, nameless.
+assert hidden if nfs else os.listdir('.') == [], os.listdir('.')
 os.lseek(fd, 0, 0)
 assert os.read(fd, 100) == b'still here'
 os.write(fd, b' and more')
@@ -106,8 +107,22 @@ os.fsync(fd)
 os.lseek(fd, 0, 0)
 assert os.read(fd, 100) == b'still here and more'
 os.close(fd)
+
+# Renaming over an open file: the descriptor keeps the old contents, the name shows the new.
+fd = os.open('replaced', os.O_CREAT | os.O_RDWR, 0o644)
+os.write(fd, b'old')
+os.fsync(fd)
+with open('newer', 'w') as f:
+    f.write('new')
+os.rename('newer', 'replaced')
+with open('replaced') as f:
+    assert f.read() == 'new'
+os.lseek(fd, 0, 0)
+assert os.read(fd, 100) == b'old'
+os.close(fd)
 EOF
-    # the client removes the .nfsXXXX file once the last descriptor is closed
+    [ "$(cat replaced)" = new ]
+    # NFS: the client removes the .nfsXXXX files once the last descriptor is closed
     for _ in $(seq 100); do ls -A | grep -q '^\.nfs' || break; sleep 0.1; done
     absent grep '^\.nfs' <(ls -A)
 }
@@ -308,7 +323,7 @@ for spec in "$@"; do
     run read-write-append-overwrite t_read_write
     run truncate-up-and-down t_truncate
     run rename-cases t_rename
-    [ "${UNLINKED_OPEN:-1}" = 1 ] && run unlink-while-open t_unlink_open
+    run unlink-while-open t_unlink_open
     run chmod-chown-utimes t_attributes
     run symlinks t_symlinks
     run mkdir-rmdir-enotempty t_directories

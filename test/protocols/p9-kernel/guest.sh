@@ -6,7 +6,7 @@
 #   guest.sh LABEL:PORT:LONGNAMES...
 set -u
 here=$(dirname "$0")
-export PROTO=9p UNLINKED_OPEN=0   # see posix-suite.sh
+export PROTO=9p
 bash "$here/../nfs-kernel/posix-suite.sh" "$@"
 failures=$?
 
