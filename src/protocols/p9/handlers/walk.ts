@@ -27,7 +27,8 @@ async function step(session: P9Session, fid: Fid, dir: Attr, name: string): Prom
 
 export const walk: Handler<'Twalk'> = async (session, body) => {
   const from = session.fids.get(body.fid)
-  if (from.openFlags !== undefined) throw new P9Error('EBADF', `fid ${body.fid} is open: walks start from unopened fids`)
+  // Clients (diod's libnpclient) walk from open directories to new fids; an open fid cannot become another file.
+  if (from.openFlags !== undefined && body.newfid === body.fid) throw new P9Error('EBADF', `fid ${body.fid} is open: it cannot walk in place`)
   if (body.wnames.length > MAXWELEM) throw new P9Error('EINVAL', `Twalk of ${body.wnames.length} names`)
   if (body.newfid !== body.fid) session.fids.checkNew(body.newfid)
   let current = await session.fs.getattr(from.ino)
