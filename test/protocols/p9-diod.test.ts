@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict'
 import {createHash} from 'node:crypto'
-import {mkdir, mkdtemp, rm} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 
-import {fileStoreView, s3BucketView, type BucketView} from '../helpers/nfs-bucket-view.js'
-import {startServe, type ServeProcess} from '../helpers/nfs-serve.js'
 import {P9TestClient} from '../helpers/p9-client.js'
 import {runTool} from '../helpers/run-tool.js'
-import {startS3rver, type S3rverHandle} from '../helpers/s3rver.js'
+import {ServedStores, type Served} from '../helpers/served-stores.js'
 
 /**
  * diod's userspace 9P2000.L client tools (diodls, diodcat: libnpclient, another implementation
@@ -21,49 +16,27 @@ import {startS3rver, type S3rverHandle} from '../helpers/s3rver.js'
 const DIODLS = '/usr/sbin/diodls'
 const DIODCAT = '/usr/sbin/diodcat'
 
-interface Served {
-  label: string
-  serve: ServeProcess
-  view: BucketView
-}
-
 const big = Buffer.alloc(300_000)
 for (let at = 0; at < big.length; at += 4) big.writeUInt32LE(at, at)
 
 describe('diod\'s 9P client tools against zerofs serve --9p', {timeout: 10 * 60_000}, () => {
-  let scratch: string
-  let s3: S3rverHandle
-  const served: Served[] = []
+  let stores: ServedStores
+  let served: Served[]
 
   before(async () => {
-    scratch = await mkdtemp(join(tmpdir(), 'zerofs-p9-diod-'))
-    s3 = await startS3rver(['zerofs-test'])
-    const env = {XDG_CACHE_HOME: join(scratch, 'xdg-cache'), XDG_DATA_HOME: join(scratch, 'xdg-data')}
-    const fileStore = join(scratch, 'store')
-    await mkdir(fileStore)
-    const views = [{label: 'file', view: fileStoreView(fileStore)}, {label: 's3', view: s3BucketView(s3.endpoint, 'zerofs-test')}]
-    for (const {view} of views) {
-      await view.put('hello.txt', Buffer.from('hello from the bucket\n'), {mode: String(0o100640), uid: '1234', gid: '5678', mtime: '1600000000'})
-      await view.put('docs/readme.md', Buffer.from('# docs\n'))
-      await view.put('docs/deeper/big.bin', big)
-    }
-    served.push({
-      ...views[0],
-      serve: await startServe([fileStore, '--cache-dir', join(scratch, 'cache-file')], {env, protocol: '9p'}),
+    stores = await ServedStores.start('p9-diod', {
+      protocol: '9p',
+      seed: async (view) => {
+        await view.put('hello.txt', Buffer.from('hello from the bucket\n'), {mode: String(0o100640), uid: '1234', gid: '5678', mtime: '1600000000'})
+        await view.put('docs/readme.md', Buffer.from('# docs\n'))
+        await view.put('docs/deeper/big.bin', big)
+      },
     })
-    served.push({
-      ...views[1],
-      serve: await startServe(['s3://zerofs-test', '--cache-dir', join(scratch, 'cache-s3')], {env: {...env, ...s3.env}, protocol: '9p'}),
-    })
+    served = stores.served
   })
 
   after(async () => {
-    for (const {serve, view} of served) {
-      await serve.stop('SIGKILL')
-      await view.close()
-    }
-    await s3?.stop()
-    await rm(scratch, {recursive: true, force: true})
+    await stores?.stop()
   })
 
   it('diodls lists the store root and a sub-directory attached by aname, with attributes', async () => {

@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict'
-import {mkdir, mkdtemp, rm} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {fileURLToPath} from 'node:url'
 
 import {runInGuest} from '../helpers/kclient.js'
-import {fileStoreView, s3BucketView, type BucketView} from '../helpers/nfs-bucket-view.js'
-import {startServe, type ServeProcess} from '../helpers/nfs-serve.js'
 import {assertSuiteLeftovers} from '../helpers/posix-suite-leftovers.js'
-import {startS3rver, type S3rverHandle} from '../helpers/s3rver.js'
+import {ServedStores, type Served} from '../helpers/served-stores.js'
 
 /**
  * The Linux kernel's 9P2000.L client (in the kclient guest) against `zerofs serve --9p` on a file
@@ -20,42 +15,17 @@ import {startS3rver, type S3rverHandle} from '../helpers/s3rver.js'
 
 const guest = fileURLToPath(new URL('p9-kernel/guest.sh', import.meta.url))
 
-interface Served {
-  label: string
-  serve: ServeProcess
-  view: BucketView
-}
-
 describe('the Linux kernel 9P2000.L client', {timeout: 60 * 60_000}, () => {
-  let scratch: string
-  let s3: S3rverHandle
-  const served: Served[] = []
+  let stores: ServedStores
+  let served: Served[]
 
   before(async () => {
-    scratch = await mkdtemp(join(tmpdir(), 'zerofs-p9-kernel-'))
-    s3 = await startS3rver(['zerofs-test'])
-    const env = {XDG_CACHE_HOME: join(scratch, 'xdg-cache'), XDG_DATA_HOME: join(scratch, 'xdg-data')}
-    const fileStore = join(scratch, 'store')
-    await mkdir(fileStore)
-    served.push({
-      label: 'file',
-      serve: await startServe([fileStore, '--cache-dir', join(scratch, 'cache-file')], {env, protocol: '9p'}),
-      view: fileStoreView(fileStore),
-    })
-    served.push({
-      label: 's3',
-      serve: await startServe(['s3://zerofs-test', '--cache-dir', join(scratch, 'cache-s3')], {env: {...env, ...s3.env}, protocol: '9p'}),
-      view: s3BucketView(s3.endpoint, 'zerofs-test'),
-    })
+    stores = await ServedStores.start('p9-kernel', {protocol: '9p'})
+    served = stores.served
   })
 
   after(async () => {
-    for (const {serve, view} of served) {
-      await serve.stop('SIGKILL')
-      await view.close()
-    }
-    await s3?.stop()
-    await rm(scratch, {recursive: true, force: true})
+    await stores?.stop()
   })
 
   it('passes the POSIX behaviour suite on both stores, and keeps fcntl and flock locks between processes and mounts', async () => {
