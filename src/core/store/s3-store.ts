@@ -86,10 +86,7 @@ export class S3Store implements ObjectStore {
   async *list(options: ListOptions = {}): AsyncIterable<ListEntry> {
     const prefix = options.prefix ?? ''
     this.assertInside(prefix)
-    let continuationToken: string | undefined
-    // S3 never repeats an entry on the next page; s3rver repeats the common prefixes that end a page.
-    let previousPage = new Set<string>()
-    do {
+    const fetchPage = (continuationToken: string | undefined): Promise<ListPage> => {
       const input = {
         Prefix: this.keyPrefix + prefix,
         Delimiter: options.delimiter || undefined,
@@ -97,10 +94,24 @@ export class S3Store implements ObjectStore {
         MaxKeys: options.pageSize,
         ContinuationToken: continuationToken,
       }
-      const page = await this.call<ListPage>('ListObjectsV2', undefined, () => this.direct.ready
+      const page = this.call<ListPage>('ListObjectsV2', undefined, () => this.direct.ready
         ? this.direct.listObjects(input, options.signal)
         // Keys may hold characters XML 1.0 cannot carry; a server that honours this says so in the answer.
         : this.client.send(new ListObjectsV2Command({...input, Bucket: this.bucket, EncodingType: 'url'}), this.shortCall(options.signal)))
+      page.catch(() => undefined) // awaited below; until then a failure must not count as unhandled
+      return page
+    }
+    // S3 never repeats an entry on the next page; s3rver repeats the common prefixes that end a page.
+    let previousPage = new Set<string>()
+    let next: Promise<ListPage> | undefined = fetchPage(undefined)
+    while (next !== undefined) {
+      const page: ListPage = await next
+      if (page.IsTruncated && !page.NextContinuationToken) {
+        throw new StoreError('Failed', `ListObjectsV2 of ${this.url} at ${this.endpoint}: a truncated page without a continuation token`)
+      }
+      // The next page is asked for before this one is handed out, so the caller's work on it overlaps
+      // the server's on the next: two pages at most are held.
+      next = page.IsTruncated ? fetchPage(page.NextContinuationToken) : undefined
       const decode = page.EncodingType === 'url' ? decodeListedKey : (key: string) => key
       const entries: ListEntry[] = []
       for (const object of page.Contents ?? []) {
@@ -123,11 +134,7 @@ export class S3Store implements ObjectStore {
       const fresh = entries.filter((entry) => !previousPage.has(entryKey(entry)))
       previousPage = new Set(entries.map(entryKey))
       yield* fresh
-      if (page.IsTruncated && !page.NextContinuationToken) {
-        throw new StoreError('Failed', `ListObjectsV2 of ${this.url} at ${this.endpoint}: a truncated page without a continuation token`)
-      }
-      continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined
-    } while (continuationToken !== undefined)
+    }
   }
 
   async head(key: string, signal?: AbortSignal): Promise<ObjectHead | undefined> {
