@@ -44,3 +44,27 @@ describeOnStores('fs: calls racing an upload', (newWorld) => {
     await fs.close()
   })
 })
+
+describeOnStores('fs: writes racing an upload', (newWorld) => {
+  it('a write that waited for an upload stages on top of the uploaded object, not of the file as it was before', async (t) => {
+    const world = await newWorld()
+    t.after(() => world.dispose())
+    const fs = await world.open({flushDelayMs: 60_000})
+    const file = await fs.create(ROOT_INO, 'appended.bin', {mode: 0o644, uid: 0, gid: 0})
+    const parts = [0, 1, 2, 3].map((index) => Buffer.alloc(MiB, index + 1))
+    await fs.write(file.ino, 0, parts[0])
+    for (let index = 1; index < parts.length; index++) {
+      // The write reads the file's row while the upload runs, then waits for it to finish.
+      const upload = fs.fsync(file.ino)
+      const write = fs.write(file.ino, index * MiB, parts[index])
+      await Promise.all([upload, write])
+    }
+    await fs.fsync(file.ino)
+    const expected = Buffer.concat(parts)
+    assert.ok((await fs.read(file.ino, 0, expected.length)).data.equals(expected), 'read back through the Fs')
+    const stored: Buffer[] = []
+    for await (const chunk of await world.store.get('appended.bin')) stored.push(chunk as Buffer)
+    assert.ok(Buffer.concat(stored).equals(expected), 'the object holds every write')
+    await fs.close()
+  })
+})

@@ -223,9 +223,12 @@ export class StagingArea {
   }
 
   /** The staged entry of a file, staging it (its current object becomes the base) if needed. Under the inode's mutex. */
-  private async stage(row: InodeRow): Promise<StagedFile> {
-    const existing = this.cache.staging.get(row.ino)
+  private async stage(given: InodeRow): Promise<StagedFile> {
+    const existing = this.cache.staging.get(given.ino)
     if (existing) return existing
+    // The caller took its row before it waited for the mutex: an upload that finished meanwhile
+    // replaced the object (a new ETag and size), and only the cache's row says so.
+    const row = this.cache.inodes.get(given.ino) ?? given
     const path = this.options.catalog.path(row)
     const staged: StagedFile = {
       ino: row.ino,
