@@ -2,24 +2,9 @@ import {createReadStream} from 'node:fs'
 import {stat} from 'node:fs/promises'
 import {PassThrough, Readable, Transform, pipeline} from 'node:stream'
 
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CopyObjectCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  UploadPartCommand,
-  UploadPartCopyCommand,
-  type S3Client,
-  type ServerSideEncryption,
-} from '@aws-sdk/client-s3'
+import type {S3Client, ServerSideEncryption} from '@aws-sdk/client-s3'
 
+import {clientS3, libStorage} from './aws-sdk.js'
 import {DigestingStream, digestBuffer, digestFile, hexToBase64, type ExpectedContent} from './digest.js'
 import {StoreError} from './errors.js'
 import {compareKeys} from './key-order.js'
@@ -35,6 +20,22 @@ import {httpStatusOf, toStoreError} from './s3-errors.js'
 import {storeUrl} from './store-location.js'
 
 export type S3StoreOptions = S3ClientOptions
+
+const {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  UploadPartCommand,
+  UploadPartCopyCommand,
+} = clientS3
 
 /** How much of a GET's body is buffered ahead of its reader (fewer pauses of the socket than Node's 16 KiB). */
 const BODY_BUFFER_BYTES = 1024 * 1024
@@ -393,7 +394,7 @@ export class S3Store implements ObjectStore {
   ): Promise<string> {
     const fullKey = this.fullKey(key)
     // Loaded on the first multipart upload: commands that only read never need it.
-    const {Upload} = await import('@aws-sdk/lib-storage')
+    const {Upload} = libStorage()
     const upload = new Upload({
       client: this.client,
       params: {
