@@ -168,7 +168,9 @@ export class S3Store implements ObjectStore {
     const input = {Range: rangeHeader(range), IfMatch: ifMatch === undefined ? undefined : `"${ifMatch}"`}
     let output
     try {
-      output = this.direct.ready
+      // A GET of a whole object stays with the SDK, which may check the object's checksum (with
+      // --checksum-mode when-supported, AWS's default); S3 sends none for a range.
+      output = this.direct.ready && input.Range !== undefined
         ? await this.direct.getObject(fullKey, input, signal)
         : await this.client.send(new GetObjectCommand({...input, Bucket: this.bucket, Key: fullKey}), this.shortCall(signal))
     } catch (error) {
