@@ -331,6 +331,40 @@ describe('S3Store on s3rver', () => {
     })
   })
 
+  describe('GET beside the SDK (after the first HeadObject)', () => {
+    it('reads what the SDK reads: whole objects, ranges, ranges past the end, keys with special characters', async () => {
+      const keys = ['plain', 'dir/ü é & = : @ , ; $ % ! (x) 日本.txt']
+      const bytes = randomBytes(300_000)
+      const writer = await open('direct-get')
+      for (const key of keys) await writer.put(key, bytes)
+      const ranges = [undefined, {offset: 0, length: 1}, {offset: 1, length: 1}, {offset: 70_000, length: 100_000}, {offset: 299_999}, {offset: 300_000}, {offset: 400_000, length: 5}]
+      for (const key of keys) {
+        // A fresh store's first GET goes through the SDK; after a HEAD, a ranged one goes beside it.
+        const viaSdk = await open('direct-get')
+        const direct = await open('direct-get')
+        await direct.head(key)
+        for (const range of ranges) {
+          const expected = range === undefined ? bytes : bytes.subarray(range.offset, range.length === undefined ? undefined : range.offset + range.length)
+          assert.deepEqual(await readAll(await direct.get(key, range)), expected, `${key} ${JSON.stringify(range)}`)
+          assert.deepEqual(await readAll(await viaSdk.get(key, range)), expected, `${key} ${JSON.stringify(range)}`)
+        }
+      }
+    })
+
+    it('fails as the SDK does: a missing key, another version than asked for, refused credentials', async () => {
+      const store = await open('direct-get-errors')
+      await store.put('present', Buffer.from('v1'))
+      const {etag} = (await store.head('present'))!
+      // Only ranged GETs go beside the SDK (see S3Store.get).
+      await rejectsWith(store.get('nothing/here', {offset: 1}), 'NotFound', /"nothing\/here" does not exist in s3:\/\/zerofs-test\/direct-get-errors/)
+      assert.equal((await readAll(await store.get('present', {offset: 0, length: 2}, {ifMatch: etag}))).toString(), 'v1')
+      await rejectsWith(store.get('present', {offset: 0, length: 2}, {ifMatch: 'not-its-etag'}), 'PreconditionFailed')
+      const refused = await open('direct-get-errors', {credentials: {accessKeyId: 'WRONG', secretAccessKey: 'WRONG'}})
+      await rejectsWith(refused.head('present'), 'AccessDenied')
+      await rejectsWith(refused.get('present', {offset: 1}), 'AccessDenied', /bucket "zerofs-test".*credentials/)
+    })
+  })
+
   describe('errors name their cause', () => {
     it('a missing bucket: NoSuchBucket naming the bucket and the endpoint', async () => {
       const store = await open('', {}, 'no-such-bucket')
@@ -545,24 +579,27 @@ describe('S3Store on s3rver', () => {
   })
 
   describe('a server killed mid-operation', () => {
-    it('fails a running download, then every call, with a clean StoreError', {timeout: 60_000}, async () => {
-      const doomed = await startS3rver(['doomed'])
-      const store = await S3Store.open('doomed', '', {endpoint: doomed.endpoint, credentials: S3RVER_CREDENTIALS})
-      try {
-        await store.put('big', randomBytes(32 * MiB))
-        const download = (await store.get('big'))[Symbol.asyncIterator]()
-        assert.equal((await download.next()).done, false)
-        await doomed.stop()
-        await assert.rejects(async () => {
-          while (!(await download.next()).done) { /* drain what was buffered before the kill */ }
-        }, (error: unknown) => isStoreError(error, 'Unreachable'))
-        await rejectsWith(store.head('big'), 'Unreachable')
-        await rejectsWith(store.put('small', Buffer.from('x')), 'Unreachable')
-      } finally {
-        await store.close()
-        await doomed.stop()
-      }
-    })
+    for (const via of ['the SDK', 'beside the SDK'] as const) {
+      it(`fails a running download (${via}), then every call, with a clean StoreError`, {timeout: 60_000}, async () => {
+        const doomed = await startS3rver(['doomed'])
+        const store = await S3Store.open('doomed', '', {endpoint: doomed.endpoint, credentials: S3RVER_CREDENTIALS})
+        try {
+          await store.put('big', randomBytes(32 * MiB))
+          if (via === 'beside the SDK') await store.head('big')
+          const download = (await store.get('big', {offset: 0, length: 32 * MiB}))[Symbol.asyncIterator]()
+          assert.equal((await download.next()).done, false)
+          await doomed.stop()
+          await assert.rejects(async () => {
+            while (!(await download.next()).done) { /* drain what was buffered before the kill */ }
+          }, (error: unknown) => isStoreError(error, 'Unreachable'))
+          await rejectsWith(store.head('big'), 'Unreachable')
+          await rejectsWith(store.put('small', Buffer.from('x')), 'Unreachable')
+        } finally {
+          await store.close()
+          await doomed.stop()
+        }
+      })
+    }
 
     it('fails a running multipart upload with a clean StoreError', {timeout: 60_000}, async () => {
       const doomed = await startS3rver(['doomed'])

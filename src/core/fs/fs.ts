@@ -1,6 +1,6 @@
 import {existsSync} from 'node:fs'
 import {readdir} from 'node:fs/promises'
-import {PassThrough, Readable} from 'node:stream'
+import {Readable} from 'node:stream'
 import PQueue from 'p-queue'
 import {fsError, isFsError, type FsError} from '../errors.js'
 import {isDetached, type ChildEntry, type InodeRow} from '../cache/inode-table.js'
@@ -11,6 +11,7 @@ import {formatAttributes, type ObjectAttributes} from '../layout/metadata.js'
 import {fileTypeOfMode, makeMode, S_IFMT} from '../layout/mode.js'
 import {timestampNow} from '../layout/timestamp.js'
 import {silentLogger, type Logger} from '../logger.js'
+import {relayStream} from '../relay-stream.js'
 import {maxKeyBytes} from '../store/key-limit.js'
 import type {ObjectStore} from '../store/object-store.js'
 import {Catalog} from './catalog.js'
@@ -407,16 +408,10 @@ export class Fs implements PosixFs {
 
   /** An uploaded file streams from one GET, straight through; a staged one chunk by chunk through read(). */
   readStream(ino: Ino, range: {offset: number; length?: number} = {offset: 0}): Readable {
-    const output = new PassThrough({highWaterMark: STREAM_CHUNK})
-    const fail = (error: unknown): void => {
-      output.destroy(toFsError(error, 'read', this.pathOf(ino)))
-    }
-    this.openStream(ino, range.offset, range.length).then((source) => {
-      source.on('error', fail)
-      output.on('close', () => source.destroy())
-      source.pipe(output)
-    }, fail)
-    return output
+    return relayStream(this.openStream(ino, range.offset, range.length), {
+      highWaterMark: STREAM_CHUNK,
+      mapError: (error) => toFsError(error, 'read', this.pathOf(ino)),
+    })
   }
 
   write(ino: Ino, offset: number, data: Buffer, options: {stable?: boolean} = {}): Promise<Attr> {

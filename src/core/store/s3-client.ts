@@ -1,6 +1,7 @@
-import {S3Client} from '@aws-sdk/client-s3'
-import {NodeHttpHandler} from '@smithy/node-http-handler'
+import type {S3Client} from '@aws-sdk/client-s3'
+import type {NodeHttpHandler} from '@smithy/node-http-handler'
 
+import {clientS3, nodeHttpHandler} from './aws-sdk.js'
 import {addContentMd5Middleware} from './content-md5-middleware.js'
 import {StoreError} from './errors.js'
 
@@ -60,7 +61,7 @@ export async function connectS3(options: S3ClientOptions = {}): Promise<S3Connec
   const checksumMode = options.checksumMode ?? (custom ? 'when-required' : undefined)
   const checksum = checksumMode === undefined ? undefined : checksumMode === 'when-required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED'
   const agent = {keepAlive: true, maxSockets: options.maxSockets ?? DEFAULT_MAX_SOCKETS}
-  const requestHandler = new NodeHttpHandler({
+  const requestHandler = new nodeHttpHandler.NodeHttpHandler({
     connectionTimeout: CONNECT_TIMEOUT_MS,
     socketTimeout: SOCKET_IDLE_TIMEOUT_MS,
     throwOnRequestTimeout: true,
@@ -68,7 +69,7 @@ export async function connectS3(options: S3ClientOptions = {}): Promise<S3Connec
     httpsAgent: agent,
   })
 
-  const client = new S3Client({
+  const client = new clientS3.S3Client({
     endpoint,
     region,
     forcePathStyle: options.pathStyle ?? custom,
@@ -84,7 +85,7 @@ export async function connectS3(options: S3ClientOptions = {}): Promise<S3Connec
 
 /** The endpoint and region the SDK itself would use (env, AWS_PROFILE, shared config), read once from a throwaway client. */
 async function sdkConfiguredDefaults(): Promise<{endpoint?: string; region?: string}> {
-  const probe = new S3Client({})
+  const probe = new clientS3.S3Client({})
   try {
     const endpoint = await probe.config.serviceConfiguredEndpoint?.()
     const region = await probe.config.region().catch(() => undefined)

@@ -1,25 +1,11 @@
 import {createReadStream} from 'node:fs'
 import {stat} from 'node:fs/promises'
-import {PassThrough, Readable, Transform, pipeline} from 'node:stream'
+import {PassThrough, Readable, pipeline} from 'node:stream'
 
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CopyObjectCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  UploadPartCommand,
-  UploadPartCopyCommand,
-  type S3Client,
-  type ServerSideEncryption,
-} from '@aws-sdk/client-s3'
+import type {S3Client, ServerSideEncryption} from '@aws-sdk/client-s3'
 
+import {clientS3, libStorage} from './aws-sdk.js'
+import {relayStream} from '../relay-stream.js'
 import {DigestingStream, digestBuffer, digestFile, hexToBase64, type ExpectedContent} from './digest.js'
 import {StoreError} from './errors.js'
 import {compareKeys} from './key-order.js'
@@ -35,6 +21,22 @@ import {httpStatusOf, toStoreError} from './s3-errors.js'
 import {storeUrl} from './store-location.js'
 
 export type S3StoreOptions = S3ClientOptions
+
+const {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  UploadPartCommand,
+  UploadPartCopyCommand,
+} = clientS3
 
 /** How much of a GET's body is buffered ahead of its reader (fewer pauses of the socket than Node's 16 KiB). */
 const BODY_BUFFER_BYTES = 1024 * 1024
@@ -170,14 +172,14 @@ export class S3Store implements ObjectStore {
       if (ifMatch !== undefined && head.etag !== ifMatch) throw this.changedError(key, ifMatch, head.etag)
       return emptyStream()
     }
+    const input = {Range: rangeHeader(range), IfMatch: ifMatch === undefined ? undefined : `"${ifMatch}"`}
     let output
     try {
-      output = await this.client.send(new GetObjectCommand({
-        Bucket: this.bucket,
-        Key: fullKey,
-        Range: rangeHeader(range),
-        IfMatch: ifMatch === undefined ? undefined : `"${ifMatch}"`,
-      }), this.shortCall(signal))
+      // A GET of a whole object stays with the SDK, which may check the object's checksum (with
+      // --checksum-mode when-supported, AWS's default); S3 sends none for a range.
+      output = this.direct.ready && input.Range !== undefined
+        ? await this.direct.getObject(fullKey, input, signal)
+        : await this.client.send(new GetObjectCommand({...input, Bucket: this.bucket, Key: fullKey}), this.shortCall(signal))
     } catch (error) {
       if (httpStatusOf(error) === 416) return emptyStream()
       throw this.failure(error, 'GetObject', key)
@@ -400,7 +402,7 @@ export class S3Store implements ObjectStore {
   ): Promise<string> {
     const fullKey = this.fullKey(key)
     // Loaded on the first multipart upload: commands that only read never need it.
-    const {Upload} = await import('@aws-sdk/lib-storage')
+    const {Upload} = libStorage()
     const upload = new Upload({
       client: this.client,
       params: {
@@ -543,36 +545,8 @@ export class S3Store implements ObjectStore {
    * asked for; s3rver answers `bytes=0-0` with the whole object), failing with a StoreError, and
    * freeing the socket if the reader abandons it.
    */
-  private guardBody(body: Readable, key: string, limit = Number.POSITIVE_INFINITY): Readable {
-    let remaining = limit
-    const cut = (): void => {
-      body.unpipe(output)
-      body.destroy()
-      output.end()
-    }
-    const output = new Transform({
-      highWaterMark: BODY_BUFFER_BYTES,
-      transform(chunk: Buffer, _encoding, done) {
-        if (remaining === 0) {
-          done()
-          cut()
-        } else if (chunk.length <= remaining) {
-          remaining -= chunk.length
-          done(null, chunk)
-        } else {
-          const last = chunk.subarray(0, remaining)
-          remaining = 0
-          done(null, last)
-          cut()
-        }
-      },
-    })
-    body.on('error', (error) => output.destroy(this.failure(error, 'GetObject', key)))
-    output.on('close', () => {
-      if (!body.readableEnded) body.destroy()
-    })
-    body.pipe(output)
-    return output
+  private guardBody(body: Readable, key: string, limit?: number): Readable {
+    return relayStream(body, {limit, highWaterMark: BODY_BUFFER_BYTES, mapError: (error) => this.failure(error, 'GetObject', key)})
   }
 
   /** The object is not the version a reader asked for (If-Match): another writer replaced it. */
