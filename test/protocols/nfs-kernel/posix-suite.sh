@@ -34,11 +34,28 @@ t_read_write() {
     head -c 3000000 < <(yes zerofs) >/tmp/big
     cp /tmp/big big
     cmp /tmp/big big
+    # writing on through one descriptor after an fsync: the second part is staged on top of the
+    # object the first part became
+    "$PY" - <<'EOF'
+import os, time
+data = os.urandom(3 << 20)
+with open('/tmp/paused', 'wb') as f:
+    f.write(data)
+fd = os.open('paused', os.O_CREAT | os.O_WRONLY, 0o644)
+os.write(fd, data[:1 << 20])
+os.fsync(fd)
+time.sleep(1.5)
+os.write(fd, data[1 << 20:])
+os.fsync(fd)
+os.close(fd)
+EOF
+    cmp /tmp/paused paused
     dd if=/dev/zero of=sparse bs=1 count=1 seek=100000 status=none
     [ "$(stat -c %s sparse)" = 100001 ]
     drop_caches
     [ "$(cat f)" = bXY ]
     cmp /tmp/big big
+    cmp /tmp/paused paused
     cmp <(head -c 100001 /dev/zero) sparse
 }
 
