@@ -122,6 +122,24 @@ describeOnStores('blockdev: a device of chunk objects', (newWorld) => {
     await device.close()
   })
 
+  it('allocates never-written chunks for a NO_HOLE zero, whole and partial, and leaves them absent without it', async (t) => {
+    const world = await newWorld()
+    t.after(() => world.dispose())
+    const device = await openDevice(world)
+    await device.zero(CHUNK, CHUNK)
+    await device.zero(4 * CHUNK + 10, 100)
+    await device.flush()
+    assert.deepEqual([...(await chunkObjects(world)).keys()], [], 'plain zeros of never-written chunks cost nothing')
+    await device.zero(CHUNK, CHUNK, {noHole: true})
+    await device.zero(4 * CHUNK + 10, 100, {noHole: true})
+    await device.flush()
+    const chunks = await chunkObjects(world)
+    assert.deepEqual([...chunks.keys()], [1, 4])
+    for (const chunk of chunks.values()) assert.ok(chunk.equals(Buffer.alloc(CHUNK)))
+    assert.ok((await device.read(0, SIZE)).equals(Buffer.alloc(SIZE)))
+    await device.close()
+  })
+
   it('grows when opened with a larger size and refuses to shrink unless allowed', async (t) => {
     const world = await newWorld()
     t.after(() => world.dispose())

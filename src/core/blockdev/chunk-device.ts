@@ -10,6 +10,7 @@ import {StagingFiles} from '../fs/staging-files.js'
 import {silentLogger, type Logger} from '../logger.js'
 import {isStoreError} from '../store/errors.js'
 import type {ObjectStore} from '../store/object-store.js'
+import {BufferPool} from './buffer-pool.js'
 import {ChunkPresence} from './chunk-presence.js'
 import {chunkFilesDir, deviceCacheDir, dirtyJournalDir} from './device-cache-dir.js'
 import {DirtyJournal, listChunkFiles} from './dirty-journal.js'
@@ -46,6 +47,12 @@ export interface OpenDeviceOptions {
   chunkSize?: number
   /** Allows `size` below the current size: the chunks past the new end are deleted. */
   allowShrink?: boolean
+  /**
+   * Refuses writes, trims and zeroes (EROFS), and any change of the device's size. The device is
+   * still locked (its local chunk copies live in the cache directory), and chunks a previous run
+   * left staged are still uploaded: those writes were acknowledged.
+   */
+  readOnly?: boolean
   /** Bytes of local chunk copies (clean and dirty) kept in the cache directory. */
   cacheSize?: number
   uploadConcurrency?: number
@@ -114,6 +121,9 @@ export class ChunkDevice implements BlockDevice {
   private closed = false
   /** Chunks being fetched ahead: each is fetched (and takes a cache slot) once. */
   private readonly prefetching = new Set<number>()
+  readonly readOnly: boolean
+  /** Whole-chunk buffers of uploads and fetches. */
+  private readonly buffers: BufferPool
 
   private constructor(
     private readonly store: ObjectStore,
@@ -125,9 +135,12 @@ export class ChunkDevice implements BlockDevice {
     options: OpenDeviceOptions,
   ) {
     this.logger = options.logger ?? silentLogger
+    this.readOnly = options.readOnly ?? false
     this.idleUploadMs = options.idleUploadMs ?? IDLE_UPLOAD_MS
     this.capacity = Math.max(MIN_CACHED_CHUNKS, Math.floor((options.cacheSize ?? DEFAULT_CACHE_SIZE) / manifest.chunkSize))
-    this.queue = new PQueue({concurrency: options.uploadConcurrency ?? DEFAULT_UPLOAD_CONCURRENCY})
+    const uploadConcurrency = options.uploadConcurrency ?? DEFAULT_UPLOAD_CONCURRENCY
+    this.queue = new PQueue({concurrency: uploadConcurrency})
+    this.buffers = new BufferPool(manifest.chunkSize, uploadConcurrency)
     this.files = new StagingFiles<number>((index) => join(chunkFilesDir(dir), chunkName(index)))
     this.journal = new DirtyJournal(dirtyJournalDir(dir))
   }
@@ -140,6 +153,9 @@ export class ChunkDevice implements BlockDevice {
     const lock = lockDevice(dir, name)
     try {
       const manifest = (await readManifest(options.store, name)) ?? (await createManifest(options))
+      if (options.readOnly && options.size !== undefined && options.size !== manifest.size) {
+        throw fsError('EROFS', 'open', name, {detail: `the device has ${manifest.size} bytes, not ${options.size}: a read-only open does not resize it`})
+      }
       const presence = new ChunkPresence(chunkCount({size: Math.max(manifest.size, options.size ?? 0), chunkSize: manifest.chunkSize}))
       const device = new ChunkDevice(options.store, name, manifest, presence, dir, lock, options)
       await device.recover()
@@ -188,9 +204,10 @@ export class ChunkDevice implements BlockDevice {
 
   async zero(offset: number, length: number, options: {noHole?: boolean} = {}): Promise<void> {
     this.check('zero', offset, length)
+    // NO_HOLE asks for allocated zeros: every chunk of the range gets an object, never-written ones too.
     await Promise.all([...piecesOf(offset, length, this.chunkSize)].map(async (piece) => {
-      if (piece.length === this.chunkSize && !options.noHole) return this.dropChunk(piece.index)
-      if (this.readsAsZeros(piece.index)) return
+      if (!options.noHole && piece.length === this.chunkSize) return this.dropChunk(piece.index)
+      if (!options.noHole && this.readsAsZeros(piece.index)) return
       this.zeros ??= Buffer.alloc(this.chunkSize)
       return this.writePiece(piece, this.zeros.subarray(0, piece.length))
     }))
@@ -220,8 +237,9 @@ export class ChunkDevice implements BlockDevice {
     }
   }
 
-  private check(operation: string, offset: number, length: number): void {
+  private check(operation: 'read' | 'write' | 'zero', offset: number, length: number): void {
     if (this.closed) throw fsError('EIO', operation, this.name, {detail: 'the device is closed'})
+    if (this.readOnly && operation !== 'read') throw fsError('EROFS', operation, this.name, {detail: 'the device is open read-only'})
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.size) {
       throw fsError('EINVAL', operation, this.name, {detail: `bytes ${offset}+${length} are beyond the device's ${this.size}`})
     }
@@ -308,18 +326,25 @@ export class ChunkDevice implements BlockDevice {
   }
 
   private async fill(index: number, current: ChunkState | undefined, fill: 'fetch' | 'empty'): Promise<ChunkState> {
-    const data = fill === 'fetch' && current === undefined && this.presence.has(index) ? await this.fetch(index) : undefined
-    await this.files.create(index, this.chunkSize)
-    if (data !== undefined) await this.files.write(index, 0, data)
+    if (fill === 'fetch' && current === undefined && this.presence.has(index)) {
+      await this.buffers.with(async (buffer) => {
+        const data = await this.fetch(index, buffer)
+        await this.files.create(index, this.chunkSize)
+        if (data !== undefined) await this.files.write(index, 0, data)
+      })
+    } else {
+      await this.files.create(index, this.chunkSize)
+    }
     const state = current ?? newState()
     state.cached = true
     this.states.set(index, state)
     return state
   }
 
-  private async fetch(index: number): Promise<Buffer | undefined> {
+  /** The chunk's bytes in `buffer`; undefined when it has no object after all. */
+  private async fetch(index: number, buffer: Buffer): Promise<Buffer | undefined> {
     try {
-      return await this.getChunk(chunkKey(this.name, index))
+      return await this.getChunk(chunkKey(this.name, index), buffer)
     } catch (error) {
       if (isStoreError(error, 'NotFound')) {
         this.presence.set(index, false)
@@ -333,14 +358,14 @@ export class ChunkDevice implements BlockDevice {
    * A whole chunk object in one buffer. A plain GET, not a ranged one: chunk objects are exactly a
    * chunk long, and servers answer ranges more slowly (s3rver ~3x); bytes past a chunk are ignored.
    */
-  private async getChunk(key: string): Promise<Buffer> {
-    const data = Buffer.alloc(this.chunkSize)
+  private async getChunk(key: string, data: Buffer): Promise<Buffer> {
     let filled = 0
     const body = await this.store.get(key)
     for await (const piece of body) {
       filled += (piece as Buffer).copy(data, filled)
       if (filled === this.chunkSize) break
     }
+    data.fill(0, filled)
     return data
   }
 
@@ -424,16 +449,18 @@ export class ChunkDevice implements BlockDevice {
   private async uploadNow(index: number, state: ChunkState): Promise<void> {
     const snapshot = await this.locks.run(index, async () => ({
       gen: state.gen,
-      data: state.cached ? await this.files.read(index, 0, this.chunkSize) : undefined,
+      data: state.cached ? await this.files.readInto(index, 0, this.buffers.take()) : undefined,
     }))
-    if (snapshot.gen <= state.storedGen) return
     const key = chunkKey(this.name, index)
     try {
+      if (snapshot.gen <= state.storedGen) return
       if (snapshot.data === undefined) await this.store.delete([key])
-      else await this.store.put(key, snapshot.data, {contentType: 'application/octet-stream'})
+      else await this.store.put(key, snapshot.data, {contentType: 'application/octet-stream', md5: false})
     } catch (error) {
       state.failedAt = Date.now()
       throw fsError('EIO', 'flush', this.name, {cause: error, detail: `upload of ${key}: ${(error as Error).message}`})
+    } finally {
+      if (snapshot.data !== undefined) this.buffers.give(snapshot.data)
     }
     state.failedAt = undefined
     await this.locks.run(index, async () => {
@@ -500,7 +527,8 @@ export class ChunkDevice implements BlockDevice {
     }
     if (size < from) {
       const tailEnd = Math.min(from, Math.ceil(size / this.chunkSize) * this.chunkSize)
-      await this.zero(size, tailEnd - size, {noHole: true})
+      // Always part of a chunk, which is zeroed if it has data.
+      await this.zero(size, tailEnd - size)
       await this.flush()
     }
     this.manifest = {...this.manifest, size}
@@ -546,8 +574,8 @@ function lockDevice(dir: string, name: string): OwnerLock {
 }
 
 async function createManifest(options: OpenDeviceOptions): Promise<Manifest> {
-  if (options.size === undefined) {
-    throw fsError('ENOENT', 'open', options.name, {detail: 'no such device; give a size to create it'})
+  if (options.size === undefined || options.readOnly) {
+    throw fsError('ENOENT', 'open', options.name, {detail: options.readOnly ? 'no such device; a read-only open does not create one' : 'no such device; give a size to create it'})
   }
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE
   if (!isValidChunkSize(chunkSize)) throw new RangeError(`invalid chunk size ${chunkSize}: a power of two from 4 KiB to 64 MiB`)
