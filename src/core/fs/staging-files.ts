@@ -38,7 +38,8 @@ export class StagingFiles<K = Ino> {
 
   /** Reads `length` bytes at `offset`; bytes past the end of the file read as zeros. */
   async read(ino: K, offset: number, length: number): Promise<Buffer> {
-    return this.readInto(ino, offset, Buffer.alloc(length))
+    // Not zero-filled first: readInto writes every byte.
+    return this.readInto(ino, offset, Buffer.allocUnsafe(length))
   }
 
   /** Fills `target` (a reused buffer) from `offset` on; bytes past the end of the file read as zeros. */
