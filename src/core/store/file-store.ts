@@ -36,6 +36,8 @@ const MIN_PART_SIZE = 5 * 1024 * 1024
 const MAX_PART_NUMBER = 10_000
 const UPLOADS_PAGE = 1000
 const DELETE_BATCH = 256
+/** Bytes per read of a get's stream: 16 times fewer reads (and stream pieces) than the default 64 KiB. */
+const READ_PIECE = 1024 * 1024
 
 interface Opened {
   catalog: FileStoreCatalog
@@ -119,7 +121,7 @@ export class FileStore implements ObjectStore {
         await handle.close()
         return Readable.from([])
       }
-      const stream = handle.createReadStream({start, end: end - 1})
+      const stream = handle.createReadStream({start, end: end - 1, highWaterMark: READ_PIECE})
       return signal ? addAbortSignal(signal, stream) : stream
     } catch (error) {
       await handle.close().catch(() => undefined)
