@@ -1,5 +1,5 @@
 /**
- * Chunk-sized buffers handed out and given back, so that uploads and fetches reuse a few buffers
+ * Chunk-sized buffers handed out and given back, so that upload snapshots reuse a few buffers
  * instead of allocating one per chunk (hundreds of MiB a second of short-lived buffers keep V8's
  * garbage collector busy). Holds at most `keep` idle buffers; contents of a taken buffer are stale.
  */
@@ -14,15 +14,5 @@ export class BufferPool {
 
   give(buffer: Buffer): void {
     if (this.idle.length < this.keep && buffer.length === this.size) this.idle.push(buffer)
-  }
-
-  /** Runs `fn` with a buffer from the pool, which returns to the pool afterwards. */
-  async with<T>(fn: (buffer: Buffer) => Promise<T>): Promise<T> {
-    const buffer = this.take()
-    try {
-      return await fn(buffer)
-    } finally {
-      this.give(buffer)
-    }
   }
 }

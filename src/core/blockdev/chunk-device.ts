@@ -12,6 +12,7 @@ import {isStoreError} from '../store/errors.js'
 import type {ObjectStore} from '../store/object-store.js'
 import {BufferPool} from './buffer-pool.js'
 import {ChunkPresence} from './chunk-presence.js'
+import {FreshChunks} from './fresh-chunks.js'
 import {chunkFilesDir, deviceCacheDir, dirtyJournalDir} from './device-cache-dir.js'
 import {DirtyJournal, listChunkFiles} from './dirty-journal.js'
 import {checkDeviceName, chunkKey, chunkName, chunksPrefix, parseChunkName} from './layout.js'
@@ -33,6 +34,8 @@ const IDLE_UPLOAD_MS = 1000
 const WRITE_BEHIND_BYTES = 32 * MiB
 /** Bytes fetched ahead of a sequential reader (whole chunks, at most a quarter of the cache). */
 const READ_AHEAD_BYTES = 16 * MiB
+/** Bytes of fetched chunks also kept in memory, to answer reads without reading their files back. */
+const FRESH_BYTES = 32 * MiB
 /** A failed background upload is not tried again sooner than this; waiters for space look again as often. */
 const RETRY_MS = 1000
 
@@ -122,8 +125,9 @@ export class ChunkDevice implements BlockDevice {
   /** Chunks being fetched ahead: each is fetched (and takes a cache slot) once. */
   private readonly prefetching = new Set<number>()
   readonly readOnly: boolean
-  /** Whole-chunk buffers of uploads and fetches. */
+  /** Whole-chunk buffers of upload snapshots. */
   private readonly buffers: BufferPool
+  private readonly fresh: FreshChunks
 
   private constructor(
     private readonly store: ObjectStore,
@@ -141,6 +145,7 @@ export class ChunkDevice implements BlockDevice {
     const uploadConcurrency = options.uploadConcurrency ?? DEFAULT_UPLOAD_CONCURRENCY
     this.queue = new PQueue({concurrency: uploadConcurrency})
     this.buffers = new BufferPool(manifest.chunkSize, uploadConcurrency)
+    this.fresh = new FreshChunks(Math.max(1, Math.floor(FRESH_BYTES / manifest.chunkSize)))
     this.files = new StagingFiles<number>((index) => join(chunkFilesDir(dir), chunkName(index)))
     this.journal = new DirtyJournal(dirtyJournalDir(dir))
   }
@@ -184,7 +189,8 @@ export class ChunkDevice implements BlockDevice {
     const pieces = [...piecesOf(offset, length, this.chunkSize)]
     const readPiece = (piece: Piece): Promise<Buffer> | undefined => this.readsAsZeros(piece.index)
       ? undefined
-      : this.withCachedChunk(piece.index, 'fetch', () => this.files.read(piece.index, piece.offset, piece.length))
+      : this.withCachedChunk(piece.index, 'fetch', async () =>
+        this.fresh.slice(piece.index, piece.offset, piece.length) ?? this.files.read(piece.index, piece.offset, piece.length))
     if (pieces.length === 1) return (await readPiece(pieces[0])) ?? Buffer.alloc(length)
     const result = Buffer.alloc(length)
     await Promise.all(pieces.map(async (piece) => (await readPiece(piece))?.copy(result, piece.at)))
@@ -268,6 +274,7 @@ export class ChunkDevice implements BlockDevice {
     const whole = piece.length === this.chunkSize
     await this.withCachedChunk(piece.index, whole ? 'empty' : 'fetch', async (state) => {
       await this.markDirty(piece.index, state)
+      this.fresh.delete(piece.index)
       await this.files.write(piece.index, piece.offset, data)
     })
   }
@@ -281,6 +288,7 @@ export class ChunkDevice implements BlockDevice {
       if (state.cached) {
         state.cached = false
         this.occupied--
+        this.fresh.delete(index)
         await this.files.remove(index)
       }
       this.states.set(index, state)
@@ -326,14 +334,12 @@ export class ChunkDevice implements BlockDevice {
   }
 
   private async fill(index: number, current: ChunkState | undefined, fill: 'fetch' | 'empty'): Promise<ChunkState> {
-    if (fill === 'fetch' && current === undefined && this.presence.has(index)) {
-      await this.buffers.with(async (buffer) => {
-        const data = await this.fetch(index, buffer)
-        await this.files.create(index, this.chunkSize)
-        if (data !== undefined) await this.files.write(index, 0, data)
-      })
-    } else {
-      await this.files.create(index, this.chunkSize)
+    this.fresh.delete(index)
+    const data = fill === 'fetch' && current === undefined && this.presence.has(index) ? await this.fetch(index) : undefined
+    await this.files.create(index, this.chunkSize)
+    if (data !== undefined) {
+      await this.files.write(index, 0, data)
+      this.fresh.set(index, data)
     }
     const state = current ?? newState()
     state.cached = true
@@ -341,10 +347,10 @@ export class ChunkDevice implements BlockDevice {
     return state
   }
 
-  /** The chunk's bytes in `buffer`; undefined when it has no object after all. */
-  private async fetch(index: number, buffer: Buffer): Promise<Buffer | undefined> {
+  /** The chunk's bytes; undefined when it has no object after all. */
+  private async fetch(index: number): Promise<Buffer | undefined> {
     try {
-      return await this.getChunk(chunkKey(this.name, index), buffer)
+      return await this.getChunk(chunkKey(this.name, index))
     } catch (error) {
       if (isStoreError(error, 'NotFound')) {
         this.presence.set(index, false)
@@ -358,7 +364,8 @@ export class ChunkDevice implements BlockDevice {
    * A whole chunk object in one buffer. A plain GET, not a ranged one: chunk objects are exactly a
    * chunk long, and servers answer ranges more slowly (s3rver ~3x); bytes past a chunk are ignored.
    */
-  private async getChunk(key: string, data: Buffer): Promise<Buffer> {
+  private async getChunk(key: string): Promise<Buffer> {
+    const data = Buffer.allocUnsafeSlow(this.chunkSize)
     let filled = 0
     const body = await this.store.get(key)
     for await (const piece of body) {
@@ -398,6 +405,7 @@ export class ChunkDevice implements BlockDevice {
         if (current === undefined || !current.cached || isDirty(current) || current.upload !== undefined) return false
         this.states.delete(index)
         this.occupied--
+        this.fresh.delete(index)
         await this.files.remove(index)
         return true
       })
@@ -543,6 +551,7 @@ export class ChunkDevice implements BlockDevice {
       if (index < first) continue
       if (state.cached) this.occupied--
       this.states.delete(index)
+      this.fresh.delete(index)
       await this.files.remove(index)
       await this.journal.clear(index)
     }
