@@ -5,7 +5,9 @@
  * FLUSH is answered (the data is in the store); "out" reads from a freshly restarted server, whose
  * local chunk cache is empty. Prints the numbers and the ratios against the issue's targets.
  *
- *   node --import tsx bench/nbd.ts [--mib 256] [--chunk-sizes 1M,4M] [--json]
+ *   node --import tsx bench/nbd.ts [--mib 256] [--chunk-sizes 1M,4M] [--only nbdkit,file,s3] [--json]
+ *
+ * --only runs a part of the servers (the raw SDK runs whenever s3 does); ratios need both sides.
  *
  * Needs libnbd-bin (nbdcopy), nbdkit and GNU time. Servers run from the sources (no build needed);
  * all listen on 127.0.0.1 only, and everything is removed at the end.
@@ -28,9 +30,13 @@ const BUCKET = 'zerofs-bench'
 const MIB = 1 << 20
 const TARGET = {fileVsNbdkit: 2, s3VsSdk: 0.7}
 
+const PARTS = ['nbdkit', 'file', 's3'] as const
+type Part = typeof PARTS[number]
+
 interface Options {
   mib: number
   chunkSizes: string[]
+  only: Part[]
   json: boolean
 }
 
@@ -43,7 +49,7 @@ interface Copy {
 interface Report {
   options: Options
   copies: Copy[]
-  sdk: SdkRates
+  sdk?: SdkRates
 }
 
 function parseOptions(): Options {
@@ -51,12 +57,17 @@ function parseOptions(): Options {
     options: {
       mib: {type: 'string', default: '256'},
       'chunk-sizes': {type: 'string', default: '1M,4M'},
+      only: {type: 'string', default: PARTS.join(',')},
       json: {type: 'boolean', default: false},
     },
   })
   const mib = Number(values.mib)
   if (!Number.isInteger(mib) || mib < 1) throw new Error(`--mib must be a positive whole number, not ${values.mib}`)
-  return {mib, chunkSizes: values['chunk-sizes'].split(','), json: values.json}
+  const only = values.only.split(',').map((part) => {
+    if (!(PARTS as readonly string[]).includes(part)) throw new Error(`--only takes ${PARTS.join(', ')}, not ${part}`)
+    return part as Part
+  })
+  return {mib, chunkSizes: values['chunk-sizes'].split(','), only, json: values.json}
 }
 
 function progress(message: string): void {
@@ -126,19 +137,27 @@ async function run(options: Options): Promise<Report> {
     await randomFile(source, bytes)
     s3 = await startS3rver([BUCKET])
     const copies: Copy[] = []
-    const nbdkitImage = join(scratch, 'nbdkit.raw')
-    await writeFile(nbdkitImage, '')
-    await truncate(nbdkitImage, bytes)
-    copies.push(await copyThrough('nbdkit file', source, nbdkitFile(nbdkitImage)))
-    for (const chunkSize of options.chunkSizes) {
-      const store = join(scratch, `store-${chunkSize}`)
-      await mkdir(store)
-      copies.push(await copyThrough(`zerofs file store, ${chunkSize} chunks`, source, zerofs(store, join(scratch, `cache-file-${chunkSize}`), options.mib, chunkSize, {})))
-      copies.push(await copyThrough(`zerofs s3rver, ${chunkSize} chunks`, source,
-        zerofs(`s3://${BUCKET}/${chunkSize}`, join(scratch, `cache-s3-${chunkSize}`), options.mib, chunkSize, s3.env)))
-      // Each chunk size gets its own bucket space: one serve's devices live at the bucket root.
-      await emptyBucket(s3)
+    const wanted = (part: Part): boolean => options.only.includes(part)
+    if (wanted('nbdkit')) {
+      const nbdkitImage = join(scratch, 'nbdkit.raw')
+      await writeFile(nbdkitImage, '')
+      await truncate(nbdkitImage, bytes)
+      copies.push(await copyThrough('nbdkit file', source, nbdkitFile(nbdkitImage)))
     }
+    for (const chunkSize of options.chunkSizes) {
+      if (wanted('file')) {
+        const store = join(scratch, `store-${chunkSize}`)
+        await mkdir(store)
+        copies.push(await copyThrough(`zerofs file store, ${chunkSize} chunks`, source, zerofs(store, join(scratch, `cache-file-${chunkSize}`), options.mib, chunkSize, {})))
+      }
+      if (wanted('s3')) {
+        copies.push(await copyThrough(`zerofs s3rver, ${chunkSize} chunks`, source,
+          zerofs(`s3://${BUCKET}/${chunkSize}`, join(scratch, `cache-s3-${chunkSize}`), options.mib, chunkSize, s3.env)))
+        // Each chunk size gets its own bucket space: one serve's devices live at the bucket root.
+        await emptyBucket(s3)
+      }
+    }
+    if (!wanted('s3')) return {options, copies}
     progress('raw SDK')
     const sdk = await sdkRates(s3, BUCKET, source, bytes)
     return {options, copies, sdk}
@@ -166,20 +185,21 @@ function render(report: Report): string {
   const bytes = report.options.mib * MIB
   const mbps = (ms: number): number => bytes / 1e6 / (ms / 1000)
   const cell = (ms: number): string => `${formatMs(ms)} (${mbps(ms).toFixed(1)} MB/s)`
-  const nbdkit = report.copies.find((copy) => copy.label === 'nbdkit file')!
+  const nbdkit = report.copies.find((copy) => copy.label === 'nbdkit file')
+  const {sdk} = report
   const rows = report.copies.map((copy) => [copy.label, cell(copy.inMs), cell(copy.outMs)])
-  rows.push(['raw SDK upload / download (s3rver)', cell(report.sdk.uploadMs), cell(report.sdk.downloadMs)])
+  if (sdk !== undefined) rows.push(['raw SDK upload / download (s3rver)', cell(sdk.uploadMs), cell(sdk.downloadMs)])
   const verdict = (ratio: number, target: number, atMost: boolean): string =>
     `${ratio.toFixed(2)} ${(atMost ? ratio <= target : ratio >= target) ? 'meets' : 'misses'} ${atMost ? '<=' : '>='} ${target}`
   const targets: string[][] = []
   for (const copy of report.copies) {
-    if (copy.label.startsWith('zerofs file')) {
+    if (copy.label.startsWith('zerofs file') && nbdkit !== undefined) {
       targets.push([`${copy.label} / nbdkit file, in`, verdict(copy.inMs / nbdkit.inMs, TARGET.fileVsNbdkit, true)])
       targets.push([`${copy.label} / nbdkit file, out`, verdict(copy.outMs / nbdkit.outMs, TARGET.fileVsNbdkit, true)])
     }
-    if (copy.label.startsWith('zerofs s3rver')) {
-      targets.push([`${copy.label} in rate / SDK upload rate`, verdict(report.sdk.uploadMs / copy.inMs, TARGET.s3VsSdk, false)])
-      targets.push([`${copy.label} out rate / SDK download rate`, verdict(report.sdk.downloadMs / copy.outMs, TARGET.s3VsSdk, false)])
+    if (copy.label.startsWith('zerofs s3rver') && sdk !== undefined) {
+      targets.push([`${copy.label} in rate / SDK upload rate`, verdict(sdk.uploadMs / copy.inMs, TARGET.s3VsSdk, false)])
+      targets.push([`${copy.label} out rate / SDK download rate`, verdict(sdk.downloadMs / copy.outMs, TARGET.s3VsSdk, false)])
     }
   }
   return [

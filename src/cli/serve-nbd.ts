@@ -56,7 +56,6 @@ export interface RunningNbd {
  * stop() closes connections, uploads every dirty chunk and closes the devices and the store.
  */
 export async function startNbd(location: string | undefined, flags: BaseFlags & NbdFlags, listen: {host: string; port: number}, logger: Logger): Promise<RunningNbd> {
-  if (flags['read-only']) throw new Error('--read-only is not supported with --nbd yet: NBD devices are exported read-write')
   const specs = (flags['nbd-device'] ?? []).map(parseDeviceSpec)
   if (specs.length === 0) throw new Error('--nbd needs at least one --nbd-device NAME=SIZE')
   const names = new Set<string>()
@@ -90,7 +89,7 @@ export async function startNbd(location: string | undefined, flags: BaseFlags & 
     const cacheDir = flags['cache-dir'] ?? defaultCacheDir(storeUrl(located.store))
     for (const spec of specs) {
       const device = await ChunkDevice.open({
-        store, cacheDir, name: spec.name, size: spec.size, chunkSize, cacheSize, allowShrink: flags['nbd-allow-shrink'], logger,
+        store, cacheDir, name: spec.name, size: spec.size, chunkSize, cacheSize, allowShrink: flags['nbd-allow-shrink'], readOnly: flags['read-only'], logger,
       })
       devices.push(device)
       if (device.chunkSize !== chunkSize) logger.info(`device ${device.name} keeps its chunk size of ${device.chunkSize} bytes`)
@@ -98,7 +97,7 @@ export async function startNbd(location: string | undefined, flags: BaseFlags & 
     server = new NbdServer({exports: new Map(devices.map((device) => [device.name, device])), logger})
     const bound = await server.listen(listen.port, listen.host)
     const host = bound.address.includes(':') ? `[${bound.address}]` : bound.address
-    logger.info(`serving ${located.store} over NBD on ${host}:${bound.port}: ${devices.map((device) => `${device.name} (${device.size} bytes)`).join(', ')}`)
+    logger.info(`serving ${located.store} over NBD on ${host}:${bound.port}: ${devices.map((device) => `${device.name} (${device.size} bytes${device.readOnly ? ', read-only' : ''})`).join(', ')}`)
     for (const device of devices) {
       logger.info(`nbd-client -N ${device.name} ${host} ${bound.port} /dev/nbd0  |  nbdinfo nbd://${host}:${bound.port}/${device.name}`)
     }

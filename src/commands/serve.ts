@@ -67,7 +67,7 @@ flight, uploads everything staged (files and dirty chunks) and exits 0; it exits
 
   static override flags = {
     nfs: Flags.string({summary: `NFSv3 + MOUNT v3 listen address (default ${DEFAULT_NFS_ADDRESS}).`, helpValue: 'ADDR:PORT'}),
-    'read-only': Flags.boolean({summary: 'Refuse every change (NFS3ERR_ROFS).'}),
+    'read-only': Flags.boolean({summary: 'Refuse every change (NFS3ERR_ROFS, 9P EROFS, NBD read-only exports answering EPERM).'}),
     portmap: Flags.string({summary: 'Also run a portmapper (TCP and UDP) that points at the NFS port. Off by default; port 111 needs root.', helpValue: 'ADDR:PORT'}),
     allow: Flags.string({summary: 'Accept clients only from this address or CIDR (repeatable). Default: everyone who can reach the address.', multiple: true, helpValue: 'CIDR'}),
     squash: Flags.option({

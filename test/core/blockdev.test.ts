@@ -35,6 +35,15 @@ async function chunkObjects(world: FsWorld, name = 'disk'): Promise<Map<number, 
   return chunks
 }
 
+/** A device whose first three chunks hold a pattern in the store only: written, closed, opened again. */
+async function reopenedWithPattern(world: FsWorld, seed: number): Promise<{device: ChunkDevice; data: Buffer}> {
+  const first = await openDevice(world)
+  const data = pattern(3 * CHUNK, seed)
+  await first.write(0, data)
+  await first.close()
+  return {device: await openDevice(world), data}
+}
+
 /** Runs the crash child until it is ready, then kills it with SIGKILL. */
 async function runAndKill(world: FsWorld, scenario: BlockdevCrashConfig['scenario']): Promise<void> {
   const config: BlockdevCrashConfig = {store: world.location, cacheDir: world.cacheDir, scenario}
@@ -86,11 +95,9 @@ describeOnStores('blockdev: a device of chunk objects', (newWorld) => {
   it('reads the base of a partly written chunk from the store once it is no longer cached', async (t) => {
     const world = await newWorld()
     t.after(() => world.dispose())
-    let device = await openDevice(world)
-    const base = pattern(3 * CHUNK, 2)
-    await device.write(0, base)
-    await device.close()
-    device = await openDevice(world)
+    const reopened = await reopenedWithPattern(world, 2)
+    let {device} = reopened
+    const base = reopened.data
     await device.write(CHUNK + 100, Buffer.from('patched'))
     await device.close()
     base.write('patched', CHUNK + 100)
@@ -119,6 +126,45 @@ describeOnStores('blockdev: a device of chunk objects', (newWorld) => {
     await device.zero(3 * CHUNK, CHUNK)
     await device.flush()
     assert.deepEqual([...(await chunkObjects(world)).keys()], [0, 2])
+    await device.close()
+  })
+
+  it('answers reads of a fetched chunk from memory until a write, zero or trim changes it', async (t) => {
+    const world = await newWorld()
+    t.after(() => world.dispose())
+    const reopened = await reopenedWithPattern(world, 6)
+    let {device} = reopened
+    const {data} = reopened
+    assert.ok((await device.read(CHUNK, CHUNK)).equals(data.subarray(CHUNK, 2 * CHUNK)), 'fetched')
+    await device.write(CHUNK + 10, Buffer.from('changed'))
+    data.write('changed', CHUNK + 10)
+    assert.ok((await device.read(0, 3 * CHUNK)).equals(data), 'a write after the fetch is read back')
+    await device.zero(2 * CHUNK + 5, 20)
+    data.fill(0, 2 * CHUNK + 5, 2 * CHUNK + 25)
+    await device.trim(0, CHUNK)
+    data.fill(0, 0, CHUNK)
+    assert.ok((await device.read(0, 3 * CHUNK)).equals(data), 'zeros and trims after the fetch are read back')
+    await device.close()
+    device = await openDevice(world)
+    assert.ok((await device.read(0, 3 * CHUNK)).equals(data), 'and stored')
+    await device.close()
+  })
+
+  it('allocates never-written chunks for a NO_HOLE zero, whole and partial, and leaves them absent without it', async (t) => {
+    const world = await newWorld()
+    t.after(() => world.dispose())
+    const device = await openDevice(world)
+    await device.zero(CHUNK, CHUNK)
+    await device.zero(4 * CHUNK + 10, 100)
+    await device.flush()
+    assert.deepEqual([...(await chunkObjects(world)).keys()], [], 'plain zeros of never-written chunks cost nothing')
+    await device.zero(CHUNK, CHUNK, {noHole: true})
+    await device.zero(4 * CHUNK + 10, 100, {noHole: true})
+    await device.flush()
+    const chunks = await chunkObjects(world)
+    assert.deepEqual([...chunks.keys()], [1, 4])
+    for (const chunk of chunks.values()) assert.ok(chunk.equals(Buffer.alloc(CHUNK)))
+    assert.ok((await device.read(0, SIZE)).equals(Buffer.alloc(SIZE)))
     await device.close()
   })
 

@@ -164,6 +164,20 @@ export function describeStoreContract(
         assert.deepEqual(await readAll(await store.get(key)), bytes)
       })
 
+      it('round-trips a Buffer put with md5: false, keeping its sha256 and giving a stable ETag', async () => {
+        const key = `${scope()}no-md5.bin`
+        const bytes = randomBytes(70_000)
+        const result = await store.put(key, bytes, {md5: false})
+        assert.equal(result.sha256, sha256(bytes))
+        assert.equal(result.size, bytes.length)
+        const head = await store.head(key)
+        assert.equal(head?.etag, result.etag)
+        assert.equal(head?.metadata.sha256, sha256(bytes))
+        assert.deepEqual(await readAll(await store.get(key)), bytes)
+        const other = await store.put(`${scope()}no-md5-other.bin`, randomBytes(70_000), {md5: false})
+        assert.notEqual(other.etag, result.etag)
+      })
+
       it('round-trips zero bytes from a Buffer and from a stream', async () => {
         const base = scope()
         const empty = Buffer.alloc(0)

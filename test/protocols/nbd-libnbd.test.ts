@@ -88,12 +88,12 @@ describe('zerofs serve --nbd with libnbd and qemu-img (s3rver)', {timeout: 5 * 6
     )
   })
 
-  it('refuses --nbd without a device, a device given twice, a bad size and --read-only, before listening', async () => {
+  it('refuses --nbd without a device, a device given twice, a bad size and a read-only new device, before listening', async () => {
     const refused: Array<[string[], RegExp]> = [
       [[], /--nbd needs at least one --nbd-device/],
       [['--nbd-device', 'x=1M', '--nbd-device', 'x=2M'], /the device x is given twice/],
       [['--nbd-device', 'x=lots'], /invalid size of device x/],
-      [['--nbd-device', 'x=1M', '--read-only'], /--read-only is not supported with --nbd/],
+      [['--nbd-device', 'x=1M', '--read-only'], /no such device; a read-only open does not create one/],
     ]
     for (const [args, message] of refused) {
       await assert.rejects(startServe([...serveArgs, '--nbd', '127.0.0.1:0', ...args], {env: s3.env}), message)
@@ -123,5 +123,25 @@ describe('zerofs serve --nbd with libnbd and qemu-img (s3rver)', {timeout: 5 * 6
     }
     assert.equal(sha256(rebuilt), sha256(image))
     assert.ok(keys.length <= 7, `${keys.length} chunk objects: the zero chunks between the random parts cost nothing`)
+  })
+
+  it('exports a device read-only with --read-only: nbdinfo says so, nbdcopy into it fails, reads work', async () => {
+    const readOnly = await startServe([...serveArgs, '--read-only', '--nbd', '127.0.0.1:0', '--nbd-device', 'disk=12M'], {env: s3.env})
+    try {
+      const at = `nbd://127.0.0.1:${readOnly.port}/disk`
+      assert.match((await runTool('nbdinfo', [at])).stdout, /is_read_only: true/)
+      await assert.rejects(runTool('nbdcopy', [join(scratch, 'small.raw'), at]))
+      await runTool('nbdcopy', [at, join(scratch, 'read-only.raw')])
+      assert.equal(sha256(await readFile(join(scratch, 'read-only.raw'))), sha256(image))
+      assert.match(readOnly.log(), /disk \(12582912 bytes, read-only\)/)
+    } finally {
+      assert.equal((await readOnly.stop('SIGTERM')).code, 0, readOnly.log())
+    }
+    await assert.rejects(startServe([...serveArgs, '--read-only', '--nbd', '127.0.0.1:0', '--nbd-device', 'disk=13M'], {env: s3.env}),
+      /a read-only open does not resize it/)
+    const keys = await allKeys(store, chunksPrefix('disk'))
+    const rebuilt = Buffer.alloc(DISK_SIZE)
+    for (const key of keys) (await readObject(store, key)).copy(rebuilt, Number.parseInt(key.slice(chunksPrefix('disk').length), 16) * CHUNK)
+    assert.equal(sha256(rebuilt), sha256(image), 'the refused writes changed nothing in the bucket')
   })
 })

@@ -10,7 +10,9 @@ import {StagingFiles} from '../fs/staging-files.js'
 import {silentLogger, type Logger} from '../logger.js'
 import {isStoreError} from '../store/errors.js'
 import type {ObjectStore} from '../store/object-store.js'
+import {BufferPool} from './buffer-pool.js'
 import {ChunkPresence} from './chunk-presence.js'
+import {FreshChunks} from './fresh-chunks.js'
 import {chunkFilesDir, deviceCacheDir, dirtyJournalDir} from './device-cache-dir.js'
 import {DirtyJournal, listChunkFiles} from './dirty-journal.js'
 import {checkDeviceName, chunkKey, chunkName, chunksPrefix, parseChunkName} from './layout.js'
@@ -32,6 +34,8 @@ const IDLE_UPLOAD_MS = 1000
 const WRITE_BEHIND_BYTES = 32 * MiB
 /** Bytes fetched ahead of a sequential reader (whole chunks, at most a quarter of the cache). */
 const READ_AHEAD_BYTES = 16 * MiB
+/** Bytes of fetched chunks also kept in memory, to answer reads without reading their files back. */
+const FRESH_BYTES = 32 * MiB
 /** A failed background upload is not tried again sooner than this; waiters for space look again as often. */
 const RETRY_MS = 1000
 
@@ -46,6 +50,12 @@ export interface OpenDeviceOptions {
   chunkSize?: number
   /** Allows `size` below the current size: the chunks past the new end are deleted. */
   allowShrink?: boolean
+  /**
+   * Refuses writes, trims and zeroes (EROFS), and any change of the device's size. The device is
+   * still locked (its local chunk copies live in the cache directory), and chunks a previous run
+   * left staged are still uploaded: those writes were acknowledged.
+   */
+  readOnly?: boolean
   /** Bytes of local chunk copies (clean and dirty) kept in the cache directory. */
   cacheSize?: number
   uploadConcurrency?: number
@@ -114,6 +124,10 @@ export class ChunkDevice implements BlockDevice {
   private closed = false
   /** Chunks being fetched ahead: each is fetched (and takes a cache slot) once. */
   private readonly prefetching = new Set<number>()
+  readonly readOnly: boolean
+  /** Whole-chunk buffers of upload snapshots. */
+  private readonly buffers: BufferPool
+  private readonly fresh: FreshChunks
 
   private constructor(
     private readonly store: ObjectStore,
@@ -125,9 +139,13 @@ export class ChunkDevice implements BlockDevice {
     options: OpenDeviceOptions,
   ) {
     this.logger = options.logger ?? silentLogger
+    this.readOnly = options.readOnly ?? false
     this.idleUploadMs = options.idleUploadMs ?? IDLE_UPLOAD_MS
     this.capacity = Math.max(MIN_CACHED_CHUNKS, Math.floor((options.cacheSize ?? DEFAULT_CACHE_SIZE) / manifest.chunkSize))
-    this.queue = new PQueue({concurrency: options.uploadConcurrency ?? DEFAULT_UPLOAD_CONCURRENCY})
+    const uploadConcurrency = options.uploadConcurrency ?? DEFAULT_UPLOAD_CONCURRENCY
+    this.queue = new PQueue({concurrency: uploadConcurrency})
+    this.buffers = new BufferPool(manifest.chunkSize, uploadConcurrency)
+    this.fresh = new FreshChunks(Math.max(1, Math.floor(FRESH_BYTES / manifest.chunkSize)))
     this.files = new StagingFiles<number>((index) => join(chunkFilesDir(dir), chunkName(index)))
     this.journal = new DirtyJournal(dirtyJournalDir(dir))
   }
@@ -140,6 +158,9 @@ export class ChunkDevice implements BlockDevice {
     const lock = lockDevice(dir, name)
     try {
       const manifest = (await readManifest(options.store, name)) ?? (await createManifest(options))
+      if (options.readOnly && options.size !== undefined && options.size !== manifest.size) {
+        throw fsError('EROFS', 'open', name, {detail: `the device has ${manifest.size} bytes, not ${options.size}: a read-only open does not resize it`})
+      }
       const presence = new ChunkPresence(chunkCount({size: Math.max(manifest.size, options.size ?? 0), chunkSize: manifest.chunkSize}))
       const device = new ChunkDevice(options.store, name, manifest, presence, dir, lock, options)
       await device.recover()
@@ -168,7 +189,8 @@ export class ChunkDevice implements BlockDevice {
     const pieces = [...piecesOf(offset, length, this.chunkSize)]
     const readPiece = (piece: Piece): Promise<Buffer> | undefined => this.readsAsZeros(piece.index)
       ? undefined
-      : this.withCachedChunk(piece.index, 'fetch', () => this.files.read(piece.index, piece.offset, piece.length))
+      : this.withCachedChunk(piece.index, 'fetch', async () =>
+        this.fresh.slice(piece.index, piece.offset, piece.length) ?? this.files.read(piece.index, piece.offset, piece.length))
     if (pieces.length === 1) return (await readPiece(pieces[0])) ?? Buffer.alloc(length)
     const result = Buffer.alloc(length)
     await Promise.all(pieces.map(async (piece) => (await readPiece(piece))?.copy(result, piece.at)))
@@ -188,9 +210,10 @@ export class ChunkDevice implements BlockDevice {
 
   async zero(offset: number, length: number, options: {noHole?: boolean} = {}): Promise<void> {
     this.check('zero', offset, length)
+    // NO_HOLE asks for allocated zeros: every chunk of the range gets an object, never-written ones too.
     await Promise.all([...piecesOf(offset, length, this.chunkSize)].map(async (piece) => {
-      if (piece.length === this.chunkSize && !options.noHole) return this.dropChunk(piece.index)
-      if (this.readsAsZeros(piece.index)) return
+      if (!options.noHole && piece.length === this.chunkSize) return this.dropChunk(piece.index)
+      if (!options.noHole && this.readsAsZeros(piece.index)) return
       this.zeros ??= Buffer.alloc(this.chunkSize)
       return this.writePiece(piece, this.zeros.subarray(0, piece.length))
     }))
@@ -220,8 +243,9 @@ export class ChunkDevice implements BlockDevice {
     }
   }
 
-  private check(operation: string, offset: number, length: number): void {
+  private check(operation: 'read' | 'write' | 'zero', offset: number, length: number): void {
     if (this.closed) throw fsError('EIO', operation, this.name, {detail: 'the device is closed'})
+    if (this.readOnly && operation !== 'read') throw fsError('EROFS', operation, this.name, {detail: 'the device is open read-only'})
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.size) {
       throw fsError('EINVAL', operation, this.name, {detail: `bytes ${offset}+${length} are beyond the device's ${this.size}`})
     }
@@ -250,6 +274,7 @@ export class ChunkDevice implements BlockDevice {
     const whole = piece.length === this.chunkSize
     await this.withCachedChunk(piece.index, whole ? 'empty' : 'fetch', async (state) => {
       await this.markDirty(piece.index, state)
+      this.fresh.delete(piece.index)
       await this.files.write(piece.index, piece.offset, data)
     })
   }
@@ -263,6 +288,7 @@ export class ChunkDevice implements BlockDevice {
       if (state.cached) {
         state.cached = false
         this.occupied--
+        this.fresh.delete(index)
         await this.files.remove(index)
       }
       this.states.set(index, state)
@@ -308,15 +334,20 @@ export class ChunkDevice implements BlockDevice {
   }
 
   private async fill(index: number, current: ChunkState | undefined, fill: 'fetch' | 'empty'): Promise<ChunkState> {
+    this.fresh.delete(index)
     const data = fill === 'fetch' && current === undefined && this.presence.has(index) ? await this.fetch(index) : undefined
     await this.files.create(index, this.chunkSize)
-    if (data !== undefined) await this.files.write(index, 0, data)
+    if (data !== undefined) {
+      await this.files.write(index, 0, data)
+      this.fresh.set(index, data)
+    }
     const state = current ?? newState()
     state.cached = true
     this.states.set(index, state)
     return state
   }
 
+  /** The chunk's bytes; undefined when it has no object after all. */
   private async fetch(index: number): Promise<Buffer | undefined> {
     try {
       return await this.getChunk(chunkKey(this.name, index))
@@ -334,13 +365,14 @@ export class ChunkDevice implements BlockDevice {
    * chunk long, and servers answer ranges more slowly (s3rver ~3x); bytes past a chunk are ignored.
    */
   private async getChunk(key: string): Promise<Buffer> {
-    const data = Buffer.alloc(this.chunkSize)
+    const data = Buffer.allocUnsafeSlow(this.chunkSize)
     let filled = 0
     const body = await this.store.get(key)
     for await (const piece of body) {
       filled += (piece as Buffer).copy(data, filled)
       if (filled === this.chunkSize) break
     }
+    data.fill(0, filled)
     return data
   }
 
@@ -373,6 +405,7 @@ export class ChunkDevice implements BlockDevice {
         if (current === undefined || !current.cached || isDirty(current) || current.upload !== undefined) return false
         this.states.delete(index)
         this.occupied--
+        this.fresh.delete(index)
         await this.files.remove(index)
         return true
       })
@@ -424,16 +457,18 @@ export class ChunkDevice implements BlockDevice {
   private async uploadNow(index: number, state: ChunkState): Promise<void> {
     const snapshot = await this.locks.run(index, async () => ({
       gen: state.gen,
-      data: state.cached ? await this.files.read(index, 0, this.chunkSize) : undefined,
+      data: state.cached ? await this.files.readInto(index, 0, this.buffers.take()) : undefined,
     }))
-    if (snapshot.gen <= state.storedGen) return
     const key = chunkKey(this.name, index)
     try {
+      if (snapshot.gen <= state.storedGen) return
       if (snapshot.data === undefined) await this.store.delete([key])
-      else await this.store.put(key, snapshot.data, {contentType: 'application/octet-stream'})
+      else await this.store.put(key, snapshot.data, {contentType: 'application/octet-stream', md5: false})
     } catch (error) {
       state.failedAt = Date.now()
       throw fsError('EIO', 'flush', this.name, {cause: error, detail: `upload of ${key}: ${(error as Error).message}`})
+    } finally {
+      if (snapshot.data !== undefined) this.buffers.give(snapshot.data)
     }
     state.failedAt = undefined
     await this.locks.run(index, async () => {
@@ -500,7 +535,8 @@ export class ChunkDevice implements BlockDevice {
     }
     if (size < from) {
       const tailEnd = Math.min(from, Math.ceil(size / this.chunkSize) * this.chunkSize)
-      await this.zero(size, tailEnd - size, {noHole: true})
+      // Always part of a chunk, which is zeroed if it has data.
+      await this.zero(size, tailEnd - size)
       await this.flush()
     }
     this.manifest = {...this.manifest, size}
@@ -515,6 +551,7 @@ export class ChunkDevice implements BlockDevice {
       if (index < first) continue
       if (state.cached) this.occupied--
       this.states.delete(index)
+      this.fresh.delete(index)
       await this.files.remove(index)
       await this.journal.clear(index)
     }
@@ -546,8 +583,8 @@ function lockDevice(dir: string, name: string): OwnerLock {
 }
 
 async function createManifest(options: OpenDeviceOptions): Promise<Manifest> {
-  if (options.size === undefined) {
-    throw fsError('ENOENT', 'open', options.name, {detail: 'no such device; give a size to create it'})
+  if (options.size === undefined || options.readOnly) {
+    throw fsError('ENOENT', 'open', options.name, {detail: options.readOnly ? 'no such device; a read-only open does not create one' : 'no such device; give a size to create it'})
   }
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE
   if (!isValidChunkSize(chunkSize)) throw new RangeError(`invalid chunk size ${chunkSize}: a power of two from 4 KiB to 64 MiB`)

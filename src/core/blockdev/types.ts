@@ -9,6 +9,8 @@ export interface BlockDevice {
   readonly size: number
   /** Bytes per chunk object: the unit a partial write has to read back and a trim can delete. */
   readonly chunkSize: number
+  /** Writes, trims and zeroes fail with EROFS. */
+  readonly readOnly: boolean
 
   read(offset: number, length: number): Promise<Buffer>
   write(offset: number, data: Buffer): Promise<void>

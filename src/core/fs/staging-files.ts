@@ -38,15 +38,21 @@ export class StagingFiles<K = Ino> {
 
   /** Reads `length` bytes at `offset`; bytes past the end of the file read as zeros. */
   async read(ino: K, offset: number, length: number): Promise<Buffer> {
+    // Not zero-filled first: readInto writes every byte.
+    return this.readInto(ino, offset, Buffer.allocUnsafe(length))
+  }
+
+  /** Fills `target` (a reused buffer) from `offset` on; bytes past the end of the file read as zeros. */
+  async readInto(ino: K, offset: number, target: Buffer): Promise<Buffer> {
     return this.use(ino, async (handle) => {
-      const buffer = Buffer.alloc(length)
       let done = 0
-      while (done < length) {
-        const {bytesRead} = await handle.read(buffer, done, length - done, offset + done)
+      while (done < target.length) {
+        const {bytesRead} = await handle.read(target, done, target.length - done, offset + done)
         if (bytesRead === 0) break
         done += bytesRead
       }
-      return buffer
+      target.fill(0, done)
+      return target
     })
   }
 

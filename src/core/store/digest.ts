@@ -1,4 +1,4 @@
-import {createHash, type Hash} from 'node:crypto'
+import {createHash, webcrypto, type Hash} from 'node:crypto'
 import {createReadStream} from 'node:fs'
 import {Transform, type TransformCallback} from 'node:stream'
 
@@ -19,6 +19,18 @@ export function digestBuffer(bytes: Buffer): Digest {
     sha256: createHash('sha256').update(bytes).digest('hex'),
     md5: createHash('md5').update(bytes).digest('hex'),
   }
+}
+
+/** digestBuffer with the SHA-256 computed in the thread pool while the main thread computes the MD5. */
+export async function digestBufferOff(bytes: Buffer): Promise<Digest> {
+  const sha256 = sha256Off(bytes)
+  const md5 = createHash('md5').update(bytes).digest('hex')
+  return {size: bytes.length, sha256: await sha256, md5}
+}
+
+/** Hex SHA-256 computed in the thread pool (WebCrypto), leaving the main thread to other requests. */
+export async function sha256Off(bytes: Uint8Array): Promise<string> {
+  return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex')
 }
 
 /** Both checksums of a local file in one read. */

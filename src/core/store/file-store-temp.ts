@@ -1,7 +1,9 @@
 import {createHash, randomBytes} from 'node:crypto'
 import type {BigIntStats} from 'node:fs'
-import {open, readdir, unlink} from 'node:fs/promises'
+import {open, readdir, unlink, type FileHandle} from 'node:fs/promises'
 import {join} from 'node:path'
+
+import {sha256Off} from './digest.js'
 
 /**
  * Temp files of the FileStore: every write lands in `.zerofs/filestore/tmp/` first, hashed while it
@@ -12,8 +14,9 @@ import {join} from 'node:path'
 export interface WrittenTemp {
   path: string
   size: number
-  /** Hex digests of the whole content. */
-  md5: string
+  /** The object's ETag: the hex MD5 of the content, unless `md5: false` was asked (see WriteTempOptions). */
+  etag: string
+  /** Hex. */
   sha256: string
   /** The synced file's stat: its identity survives the rename into place. */
   stats: BigIntStats
@@ -24,36 +27,63 @@ export interface WriteTempOptions {
   onProgress?: (bytesWritten: number) => void
   /** Called with each chunk before it is written (e.g. to hash the parts of a multipart upload). */
   onChunk?: (chunk: Buffer) => void
+  /**
+   * False spares the MD5 of a Buffer source: the ETag is then derived from the SHA-256 (and has a
+   * dash, as S3's non-MD5 ETags have), and the SHA-256 is computed off the main thread.
+   */
+  md5?: boolean
 }
 
 /** Writes `source` into a new temp file in `dir`, fsyncs it, and returns its digests and stat. */
 export async function writeTemp(dir: string, source: AsyncIterable<Uint8Array> | Buffer, options: WriteTempOptions = {}): Promise<WrittenTemp> {
   const path = join(dir, `${process.pid}.${randomBytes(8).toString('hex')}`)
-  const md5 = createHash('md5')
-  const sha256 = createHash('sha256')
-  let size = 0
   const handle = await open(path, 'wx')
   try {
-    const chunks = Buffer.isBuffer(source) ? [source] : source
-    for await (const piece of chunks) {
-      options.signal?.throwIfAborted()
-      const chunk = Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength)
-      options.onChunk?.(chunk)
-      md5.update(chunk)
-      sha256.update(chunk)
-      await handle.write(chunk)
-      size += chunk.length
-      options.onProgress?.(size)
-    }
+    const written = Buffer.isBuffer(source) && options.md5 === false
+      ? await writeBufferWithoutMd5(handle, source, options)
+      : await writeHashed(handle, Buffer.isBuffer(source) ? [source] : source, options)
     await handle.sync()
     const stats = await handle.stat({bigint: true})
     await handle.close()
-    return {path, size, md5: md5.digest('hex'), sha256: sha256.digest('hex'), stats}
+    return {path, ...written, stats}
   } catch (error) {
     await handle.close().catch(() => undefined)
     await unlink(path).catch(() => undefined)
     throw error
   }
+}
+
+type Written = Pick<WrittenTemp, 'size' | 'etag' | 'sha256'>
+
+async function writeHashed(handle: FileHandle, chunks: AsyncIterable<Uint8Array> | Buffer[], options: WriteTempOptions): Promise<Written> {
+  const md5 = createHash('md5')
+  const sha256 = createHash('sha256')
+  let size = 0
+  for await (const piece of chunks) {
+    options.signal?.throwIfAborted()
+    const chunk = Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength)
+    options.onChunk?.(chunk)
+    md5.update(chunk)
+    sha256.update(chunk)
+    await handle.write(chunk)
+    size += chunk.length
+    options.onProgress?.(size)
+  }
+  return {size, etag: md5.digest('hex'), sha256: sha256.digest('hex')}
+}
+
+/** The write and the SHA-256 both run in the thread pool, side by side. */
+async function writeBufferWithoutMd5(handle: FileHandle, bytes: Buffer, options: WriteTempOptions): Promise<Written> {
+  options.signal?.throwIfAborted()
+  options.onChunk?.(bytes)
+  const [sha256] = await Promise.all([sha256Off(bytes), handle.writeFile(bytes)])
+  options.onProgress?.(bytes.length)
+  return {size: bytes.length, etag: sha256Etag(sha256), sha256}
+}
+
+/** A stable ETag from the SHA-256; its dash keeps tools from taking it for an MD5. */
+function sha256Etag(sha256: string): string {
+  return `${sha256.slice(0, 32)}-sha256`
 }
 
 /** Removes temp files whose writing process no longer runs (a crash or kill -9 left them). */

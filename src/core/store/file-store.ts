@@ -36,6 +36,8 @@ const MIN_PART_SIZE = 5 * 1024 * 1024
 const MAX_PART_NUMBER = 10_000
 const UPLOADS_PAGE = 1000
 const DELETE_BATCH = 256
+/** Bytes per read of a get's stream: 16 times fewer reads (and stream pieces) than the default 64 KiB. */
+const READ_PIECE = 1024 * 1024
 
 interface Opened {
   catalog: FileStoreCatalog
@@ -119,7 +121,7 @@ export class FileStore implements ObjectStore {
         await handle.close()
         return Readable.from([])
       }
-      const stream = handle.createReadStream({start, end: end - 1})
+      const stream = handle.createReadStream({start, end: end - 1, highWaterMark: READ_PIECE})
       return signal ? addAbortSignal(signal, stream) : stream
     } catch (error) {
       await handle.close().catch(() => undefined)
@@ -137,13 +139,13 @@ export class FileStore implements ObjectStore {
       throw new StoreError('PreconditionFailed', `the body for "${key}" does not match its expected SHA-256 ${options.sha256} (read ${temp.sha256})`, {key})
     }
     const record: ObjectRecord = {
-      etag: temp.md5,
+      etag: temp.etag,
       contentType: options.contentType,
       metadata: {...lowerCaseNames(options.metadata ?? {}), sha256: temp.sha256},
       lastModified: Date.now(),
     }
     await this.publish(opened, parsed, temp, record, options.signal)
-    return {etag: temp.md5, size: temp.size, sha256: temp.sha256}
+    return {etag: temp.etag, size: temp.size, sha256: temp.sha256}
   }
 
   async copy(sourceKey: string, key: string, options: CopyOptions): Promise<void> {
@@ -168,7 +170,7 @@ export class FileStore implements ObjectStore {
         await handle.close()
       }
     }
-    await this.publish(opened, target, temp, {...fresh, etag: temp.md5}, options.signal)
+    await this.publish(opened, target, temp, {...fresh, etag: temp.etag}, options.signal)
   }
 
   /** Keys a FileStore cannot hold cannot exist, so they are skipped like missing keys. */
@@ -374,7 +376,7 @@ export class FileStore implements ObjectStore {
   }
 
   private async writeBody(opened: Opened, key: string, body: PutBody, options: PutOptions): Promise<WrittenTemp> {
-    const writeOptions = {signal: options.signal, onProgress: options.onProgress}
+    const writeOptions = {signal: options.signal, onProgress: options.onProgress, md5: options.md5}
     if (Buffer.isBuffer(body)) return this.stage(opened, body, 'write', key, writeOptions)
     const stream = body instanceof Readable ? body : createReadStream(body.path, {highWaterMark: 1024 * 1024})
     if (options.signal) addAbortSignal(options.signal, stream)
@@ -564,7 +566,7 @@ export class FileStore implements ObjectStore {
       if (isMissing(error)) throw new StoreError('NotFound', `multipart upload ${uploadId} for '${key}' ended while part ${partNumber} was written`, {key})
       throw this.failure(error, 'store a part of', key)
     }
-    return temp.md5
+    return temp.etag
   }
 
   /** S3's rules: at least one part, ascending numbers, each uploaded, all but the last at least 5 MiB. */

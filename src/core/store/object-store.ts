@@ -75,6 +75,12 @@ export interface PutOptions {
    * PreconditionFailed and stores nothing.
    */
   sha256?: string
+  /**
+   * False when the caller has no use for the body's MD5 (zerofs's own objects, such as NBD chunks):
+   * a FileStore then spares that hash of a Buffer body and gives the object an ETag that is not an
+   * MD5, as a multipart object's is not. S3 stores still send Content-MD5.
+   */
+  md5?: boolean
   signal?: AbortSignal
   onProgress?: (bytesSent: number) => void
 }

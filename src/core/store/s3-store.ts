@@ -6,7 +6,7 @@ import type {S3Client, ServerSideEncryption} from '@aws-sdk/client-s3'
 
 import {clientS3, libStorage} from './aws-sdk.js'
 import {relayStream} from '../relay-stream.js'
-import {DigestingStream, digestBuffer, digestFile, hexToBase64, type ExpectedContent} from './digest.js'
+import {DigestingStream, digestBuffer, digestBufferOff, digestFile, hexToBase64, type ExpectedContent} from './digest.js'
 import {StoreError} from './errors.js'
 import {compareKeys} from './key-order.js'
 import {
@@ -320,7 +320,7 @@ export class S3Store implements ObjectStore {
   // ---- put ----
 
   private async putBuffer(key: string, body: Buffer, options: PutOptions): Promise<PutResult> {
-    const digest = digestBuffer(body)
+    const digest = await digestBufferOff(body)
     if (options.sha256 !== undefined && options.sha256 !== digest.sha256) {
       throw new StoreError('PreconditionFailed', `the body for "${key}" does not match its expected SHA-256 ${options.sha256}`, {key})
     }

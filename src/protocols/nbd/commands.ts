@@ -37,6 +37,9 @@ export async function execute(device: BlockDevice, request: NbdRequest, payload:
 /** The request's byte range, checked against the device (FLUSH has none: offset and length 0). */
 function validate(device: BlockDevice, request: NbdRequest): {offset: number; length: number} {
   if (request.type === NBD_CMD_FLUSH) return {offset: 0, length: 0}
+  if (device.readOnly && (request.type === NBD_CMD_WRITE || request.type === NBD_CMD_TRIM || request.type === NBD_CMD_WRITE_ZEROES)) {
+    throw fsError('EROFS', 'nbd', device.name, {detail: 'the export is read-only'})
+  }
   if ((request.type === NBD_CMD_READ || request.type === NBD_CMD_WRITE) && request.length > MAX_PAYLOAD) {
     throw fsError('EINVAL', 'nbd', device.name, {detail: `${request.length} bytes is more than the maximum ${MAX_PAYLOAD}`})
   }

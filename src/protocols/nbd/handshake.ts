@@ -7,7 +7,7 @@ import {
   NBD_REP_SERVER, NBDMAGIC, PREFERRED_BLOCK_SIZE,
 } from './constants.js'
 import {NbdDecodeError} from './decode-error.js'
-import {findExport, TRANSMISSION_FLAGS, type NbdExports} from './exports.js'
+import {findExport, transmissionFlags, type NbdExports} from './exports.js'
 import {
   decodeInfoRequest, decodeName, decodeOptionHeader, exportNameReply, infoBlockSize, infoExport, OPTION_HEADER_SIZE,
   optionReply, serverEntry, type InfoRequest,
@@ -40,7 +40,7 @@ export async function negotiate(reader: StreamReader, send: (bytes: Buffer) => v
         const device = findExport(exports, decodeName(data))
         // The spec's only answer to an unknown name here is to close the connection.
         if (device === undefined) throw new NbdDecodeError(`NBD_OPT_EXPORT_NAME of an unknown export ${JSON.stringify(data.toString('utf8'))}`)
-        send(exportNameReply(device.size, TRANSMISSION_FLAGS, noZeroes ? 0 : EXPORT_NAME_PADDING))
+        send(exportNameReply(device.size, transmissionFlags(device), noZeroes ? 0 : EXPORT_NAME_PADDING))
         return device
       }
       case NBD_OPT_ABORT:
@@ -81,7 +81,7 @@ function answerInfo(option: number, data: Buffer, exports: NbdExports, send: (by
     send(optionReply(option, NBD_REP_ERR_UNKNOWN))
     return undefined
   }
-  send(optionReply(option, NBD_REP_INFO, infoExport(device.size, TRANSMISSION_FLAGS)))
+  send(optionReply(option, NBD_REP_INFO, infoExport(device.size, transmissionFlags(device))))
   send(optionReply(option, NBD_REP_INFO, infoBlockSize(MIN_BLOCK_SIZE, PREFERRED_BLOCK_SIZE, MAX_PAYLOAD)))
   send(optionReply(option, NBD_REP_ACK))
   return device
