@@ -86,9 +86,18 @@ export abstract class BaseCommand extends Command {
   protected async openFs(location: string | undefined, flags: BaseFlags, options: Omit<FsOptions, 'store' | 'cacheDir'> = {}): Promise<{fs: Fs; located: Located}> {
     const {store, located} = await this.connect(location, flags)
     if (!(this.constructor as typeof BaseCommand).checkStoreOnFailure) await store.check()
-    const cacheDir = flags['cache-dir'] ?? defaultCacheDir(storeUrl(located.store))
-    this.fs = await Fs.open({readOnly: true, ...options, store, cacheDir})
-    return {fs: this.fs, located}
+    return {fs: await this.openFsOn(store, located, flags, options), located}
+  }
+
+  /** The POSIX core over a store this command opened (openStore); closed when the command ends. */
+  protected async openFsOn(store: ObjectStore, located: Located, flags: BaseFlags, options: Omit<FsOptions, 'store' | 'cacheDir'> = {}): Promise<Fs> {
+    this.fs = await Fs.open({readOnly: true, ...options, store, cacheDir: this.cacheDir(located, flags)})
+    return this.fs
+  }
+
+  /** The metadata cache and staging directory of a store: --cache-dir, else one per store URL. */
+  protected cacheDir(located: Located, flags: BaseFlags): string {
+    return flags['cache-dir'] ?? defaultCacheDir(storeUrl(located.store))
   }
 
   private async connect(location: string | undefined, flags: BaseFlags): Promise<{store: ObjectStore; located: Located}> {

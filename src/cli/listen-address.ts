@@ -16,3 +16,8 @@ export function parseListenAddress(value: string): ListenAddress {
   }
   return {host, port}
 }
+
+/** `[::1]` for IPv6, as a host goes into a mount line or a log. */
+export function shownHost(address: string): string {
+  return address.includes(':') ? `[${address}]` : address
+}

@@ -1,6 +1,6 @@
 import type {PosixFs} from '../core/fs/types.js'
 import type {Logger} from '../core/logger.js'
-import {parseListenAddress} from './listen-address.js'
+import {parseListenAddress, shownHost} from './listen-address.js'
 import {P9Server, type P9ListenAddress} from '../protocols/p9/server.js'
 
 /**
@@ -32,8 +32,7 @@ export async function startP9(fs: PosixFs, at: P9ListenAddress, logger: Logger, 
     logger.info(`serving ${storeName} over 9P2000.L on unix:${bound.path}`)
     logger.info(`mount -t 9p -o trans=unix,version=9p2000.L ${bound.path} MOUNTPOINT`)
   } else {
-    const host = bound.host.includes(':') ? `[${bound.host}]` : bound.host
-    logger.info(`serving ${storeName} over 9P2000.L on ${host}:${bound.port}`)
+    logger.info(`serving ${storeName} over 9P2000.L on ${shownHost(bound.host)}:${bound.port}`)
     logger.info(`mount -t 9p -o trans=tcp,port=${bound.port},version=9p2000.L ${bound.host} MOUNTPOINT`)
   }
   return {close: () => server.close()}

@@ -1,14 +1,12 @@
 import {Flags} from '@oclif/core'
 
-import {defaultCacheDir} from '../core/cache/cache-dir.js'
 import {ChunkDevice, DEFAULT_CACHE_SIZE, DEFAULT_CHUNK_SIZE} from '../core/blockdev/chunk-device.js'
 import {checkDeviceName} from '../core/blockdev/layout.js'
 import type {Logger} from '../core/logger.js'
-import {locateStore} from '../core/store/locate.js'
-import {openStore, storeUrl} from '../core/store/open-store.js'
+import type {ObjectStore} from '../core/store/object-store.js'
 import {parseByteSize} from '../core/transfer/byte-size.js'
 import {NbdServer} from '../protocols/nbd/server.js'
-import {storeOptions, type BaseFlags} from './base-command.js'
+import {shownHost} from './listen-address.js'
 
 /** `zerofs serve --nbd`: the NBD side of serve, started and stopped beside (or instead of) NFS. */
 
@@ -24,7 +22,6 @@ export const nbdFlags = {
 }
 
 export interface NbdFlags {
-  nbd: string
   'nbd-device'?: string[]
   'nbd-chunk-size': string
   'nbd-cache-size': string
@@ -51,11 +48,19 @@ export interface RunningNbd {
   stop(): Promise<void>
 }
 
+/** The served store, as serve opened it: NBD shares its client with NFS and 9P. */
+export interface ServedStore {
+  store: ObjectStore
+  /** How the store is shown in the log. */
+  name: string
+  cacheDir: string
+}
+
 /**
- * Opens the store and every device (uploading what a previous run left staged), then listens.
- * stop() closes connections, uploads every dirty chunk and closes the devices and the store.
+ * Opens every device (uploading what a previous run left staged), then listens. stop() closes
+ * connections, uploads every dirty chunk and closes the devices (the store stays open: it is serve's).
  */
-export async function startNbd(location: string | undefined, flags: BaseFlags & NbdFlags, listen: {host: string; port: number}, logger: Logger): Promise<RunningNbd> {
+export async function startNbd(served: ServedStore, flags: NbdFlags, listen: {host: string; port: number}, logger: Logger): Promise<RunningNbd> {
   const specs = (flags['nbd-device'] ?? []).map(parseDeviceSpec)
   if (specs.length === 0) throw new Error('--nbd needs at least one --nbd-device NAME=SIZE')
   const names = new Set<string>()
@@ -65,9 +70,6 @@ export async function startNbd(location: string | undefined, flags: BaseFlags & 
   }
   const chunkSize = parseByteSize(flags['nbd-chunk-size'], '--nbd-chunk-size')
   const cacheSize = parseByteSize(flags['nbd-cache-size'], '--nbd-cache-size')
-  const located = await locateStore(location)
-  if (located.path !== '/') throw new Error(`serve exports a whole store: give ${located.store}, not a directory inside it (${located.path})`)
-  const store = await openStore(located.store, storeOptions(flags))
   const devices: ChunkDevice[] = []
   let server: NbdServer | undefined
   const stop = async (): Promise<void> => {
@@ -81,23 +83,21 @@ export async function startNbd(location: string | undefined, flags: BaseFlags & 
         failure ??= error
       }
     }
-    await store.close()
     if (failure !== undefined) throw failure
   }
   try {
-    await store.check()
-    const cacheDir = flags['cache-dir'] ?? defaultCacheDir(storeUrl(located.store))
     for (const spec of specs) {
       const device = await ChunkDevice.open({
-        store, cacheDir, name: spec.name, size: spec.size, chunkSize, cacheSize, allowShrink: flags['nbd-allow-shrink'], readOnly: flags['read-only'], logger,
+        store: served.store, cacheDir: served.cacheDir, name: spec.name, size: spec.size, chunkSize, cacheSize,
+        allowShrink: flags['nbd-allow-shrink'], readOnly: flags['read-only'], logger,
       })
       devices.push(device)
       if (device.chunkSize !== chunkSize) logger.info(`device ${device.name} keeps its chunk size of ${device.chunkSize} bytes`)
     }
     server = new NbdServer({exports: new Map(devices.map((device) => [device.name, device])), logger})
     const bound = await server.listen(listen.port, listen.host)
-    const host = bound.address.includes(':') ? `[${bound.address}]` : bound.address
-    logger.info(`serving ${located.store} over NBD on ${host}:${bound.port}: ${devices.map((device) => `${device.name} (${device.size} bytes${device.readOnly ? ', read-only' : ''})`).join(', ')}`)
+    const host = shownHost(bound.address)
+    logger.info(`serving ${served.name} over NBD on ${host}:${bound.port}: ${devices.map((device) => `${device.name} (${device.size} bytes${device.readOnly ? ', read-only' : ''})`).join(', ')}`)
     for (const device of devices) {
       logger.info(`nbd-client -N ${device.name} ${host} ${bound.port} /dev/nbd0  |  nbdinfo nbd://${host}:${bound.port}/${device.name}`)
     }

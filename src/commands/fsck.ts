@@ -1,14 +1,12 @@
 import {Args, Errors, Flags, type Interfaces} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {defaultCacheDir} from '../core/cache/cache-dir.js'
 import {parseDuration} from '../core/fsck/duration.js'
 import {fsck} from '../core/fsck/fsck.js'
 import {PROBLEM_KINDS, type Problem} from '../core/fsck/problem.js'
 import {ProblemSpool, type KindGroup} from '../core/fsck/problem-spool.js'
 import {FSCK_EXIT, type FsckSummary} from '../core/fsck/summary.js'
 import type {LogFields, Logger} from '../core/logger.js'
-import {storeUrl} from '../core/store/open-store.js'
 
 export default class Fsck extends BaseCommand {
   static override summary = 'Check a store, its metadata cache and its staging area; --repair corrects what zerofs owns.'
@@ -79,7 +77,7 @@ Exit codes, as e2fsck's:
     if (located.path !== '/') {
       this.error(`fsck checks a whole store: give ${located.store}, not a path inside it (${located.path})`, {exit: FSCK_EXIT.usage})
     }
-    const cacheDir = flags['cache-dir'] ?? defaultCacheDir(storeUrl(located.store))
+    const cacheDir = this.cacheDir(located, flags)
     const spool = new ProblemSpool()
     try {
       const summary = await fsck({

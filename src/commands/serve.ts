@@ -1,38 +1,23 @@
 import {Args, Flags} from '@oclif/core'
-import {createHash} from 'node:crypto'
 
+import type {Fs} from '../core/fs/fs.js'
 import type {LogFields, Logger} from '../core/logger.js'
 import {storeUrl} from '../core/store/open-store.js'
-import {MOUNT_PROGRAM, MOUNT_V3} from '../protocols/mount3/constants.js'
-import {NFS_PROGRAM, NFS_V3} from '../protocols/nfs3/constants.js'
-import {createNfsServer} from '../protocols/nfs3/server.js'
-import {Portmapper} from '../protocols/portmap/server.js'
 import {allowList} from '../protocols/rpc/allow-list.js'
 import {ANONYMOUS_ID, SQUASH_MODES, type Squash} from '../protocols/rpc/squash.js'
 import {BaseCommand} from '../cli/base-command.js'
-import {parseListenAddress, type ListenAddress} from '../cli/listen-address.js'
-import {parseP9Address, startP9, type RunningP9} from '../cli/serve-9p.js'
+import {parseListenAddress} from '../cli/listen-address.js'
+import {parseP9Address, startP9} from '../cli/serve-9p.js'
 import {nbdFlags, startNbd} from '../cli/serve-nbd.js'
+import {startNfs} from '../cli/serve-nfs.js'
 
 const DEFAULT_NFS_ADDRESS = '127.0.0.1:2049'
-
-export {parseListenAddress, type ListenAddress} from '../cli/listen-address.js'
 
 /** The largest uid or gid AUTH_SYS carries. */
 const MAX_ID = 2 ** 32 - 1
 
 function isLoopback(host: string): boolean {
   return host === '::1' || host.startsWith('127.')
-}
-
-/** `[::1]` for IPv6, as it goes into a mount line or a log. */
-function shownHost(address: string): string {
-  return address.includes(':') ? `[${address}]` : address
-}
-
-/** The fsid of NFS handles and attributes: the same store gives the same fsid on every start. */
-export function fsidOf(url: string): bigint {
-  return createHash('sha256').update(url).digest().readBigUInt64BE(0)
 }
 
 export default class Serve extends BaseCommand {
@@ -90,72 +75,50 @@ flight, uploads everything staged (files and dirty chunks) and exits 0; it exits
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Serve)
     const p9Address = flags['9p'] === undefined ? undefined : parseP9Address(flags['9p'])
+    const nbdAddress = flags.nbd === undefined ? undefined : parseListenAddress(flags.nbd)
     // With no protocol flag NFS starts on its default; --9p or --nbd without --nfs serve only those.
-    const nfsWanted = flags.nfs !== undefined || (p9Address === undefined && flags.nbd === undefined)
+    const nfsWanted = flags.nfs !== undefined || (p9Address === undefined && nbdAddress === undefined)
     const listen = parseListenAddress(flags.nfs ?? DEFAULT_NFS_ADDRESS)
-    const portmapListen = flags.portmap === undefined ? undefined : parseListenAddress(flags.portmap)
+    const portmap = flags.portmap === undefined ? undefined : parseListenAddress(flags.portmap)
     const allow = flags.allow ?? []
-    const allowed = allow.length > 0 ? allowList(allow) : undefined // refuses a malformed CIDR before anything is opened
+    if (allow.length > 0) allowList(allow) // refuses a malformed CIDR before anything is opened
     const squash: Squash = {mode: flags.squash, anonUid: flags['anon-uid'], anonGid: flags['anon-gid']}
     const logger = this.logger(flags['log-level'] === 'debug')
-    for (const host of [listen.host, ...(portmapListen ? [portmapListen.host] : [])]) {
+    for (const host of [listen.host, ...(portmap ? [portmap.host] : [])]) {
       if (!isLoopback(host) && allow.length === 0) {
         logger.warn(`listening on ${host}, which is not loopback, without --allow: every host that can reach it may mount the store`)
       }
     }
 
-    const nbd = flags.nbd === undefined ? undefined : await startNbd(args.store, {...flags, nbd: flags.nbd}, parseListenAddress(flags.nbd), logger)
-    if (nbd !== undefined && !nfsWanted && p9Address === undefined) {
-      logger.info(`${await stopSignal()}: finishing requests in flight, uploading dirty chunks`)
-      await nbd.stop()
-      logger.info('stopped cleanly')
-      return
-    }
-
-    // The Fs (and the store) are closed by BaseCommand when run() returns; closing uploads what is staged.
-    const {fs, located} = await this.openFs(args.store, flags, {readOnly: flags['read-only'], logger}).catch(async (error: unknown) => {
-      await nbd?.stop()
-      throw error
-    })
+    // The store (and the Fs) are closed by BaseCommand when run() returns; closing uploads what is staged.
+    const {store, located} = await this.openStore(args.store, flags)
     if (located.path !== '/') {
-      await nbd?.stop()
       this.error(`serve exports a whole store: give ${located.store}, not a directory inside it (${located.path}); clients can mount that directory (HOST:${located.path})`, {exit: 1})
     }
-    const server = nfsWanted ? createNfsServer({fs, fsid: fsidOf(storeUrl(located.store)), readOnly: flags['read-only'], allow, squash, logger}) : undefined
-    let portmapper: Portmapper | undefined
-    let p9: RunningP9 | undefined
+    const running: Array<() => Promise<void>> = []
+    let fs: Fs | undefined
     try {
-      if (server) {
-        const bound = await server.listen(listen.port, listen.host)
-        const host = shownHost(bound.address)
-        const notes = [
-          ...(flags['read-only'] ? ['read-only'] : []),
-          ...(squash.mode === 'none' ? [] : [`${squash.mode} squashed to ${squash.anonUid}:${squash.anonGid}`]),
-        ]
-        logger.info(`serving ${located.store} over NFSv3 on ${host}:${bound.port}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`)
-        logger.info(`mount -t nfs -o vers=3,proto=tcp,port=${bound.port},mountport=${bound.port},nolock ${host}:/ MOUNTPOINT`)
-        if (portmapListen) {
-          portmapper = new Portmapper({
-            services: [{prog: NFS_PROGRAM, vers: NFS_V3, port: bound.port}, {prog: MOUNT_PROGRAM, vers: MOUNT_V3, port: bound.port}],
-            allow: allowed,
-            logger,
-          })
-          const mapped = await listenOrExplain(portmapper, portmapListen)
-          logger.info(`portmapper on ${shownHost(mapped.address)}:${mapped.port} (TCP and UDP) points at port ${bound.port}`)
-          logger.info(`mount -t nfs -o vers=3,nolock ${host}:/ MOUNTPOINT`)
-        }
+      if (nbdAddress) {
+        const nbd = await startNbd({store, name: located.store, cacheDir: this.cacheDir(located, flags)}, flags, nbdAddress, logger)
+        running.push(() => nbd.stop())
       }
-      if (p9Address) p9 = await startP9(fs, p9Address, logger, located.store)
-
+      if (nfsWanted || p9Address) fs = await this.openFsOn(store, located, flags, {readOnly: flags['read-only'], logger})
+      if (fs && nfsWanted) {
+        const storeOptions = {storeUrl: storeUrl(located.store), storeName: located.store}
+        const nfs = await startNfs(fs, {listen, portmap, allow, squash, readOnly: flags['read-only'], ...storeOptions}, logger)
+        running.push(() => nfs.close())
+      }
+      if (fs && p9Address) {
+        const p9 = await startP9(fs, p9Address, logger, located.store)
+        running.push(() => p9.close())
+      }
       const signal = await stopSignal()
       logger.info(`${signal}: finishing calls in flight, uploading staged data`)
     } finally {
-      await portmapper?.close()
-      await server?.close()
-      await p9?.close()
-      await nbd?.stop()
+      // Last started, first stopped: the protocols stop taking calls, then NBD flushes its devices.
+      for (const stop of running.reverse()) await stop()
     }
-    await fs.flushAll()
+    await fs?.flushAll()
     logger.info('stopped cleanly')
   }
 
@@ -173,18 +136,6 @@ flight, uploads everything staged (files and dirty chunks) and exits 0; it exits
       warn: (message, fields) => line('warn', message, fields),
       error: (message, fields) => line('error', message, fields),
     }
-  }
-}
-
-/** Binds the portmapper; a refused bind names the likely cause (port 111 needs root, or rpcbind has it). */
-async function listenOrExplain(portmapper: Portmapper, at: ListenAddress): Promise<{address: string; port: number}> {
-  try {
-    return await portmapper.listen(at.port, at.host)
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'EACCES') throw new Error(`cannot listen on ${shownHost(at.host)}:${at.port} for --portmap: ports below 1024 need root`, {cause: error})
-    if (code === 'EADDRINUSE') throw new Error(`cannot listen on ${shownHost(at.host)}:${at.port} for --portmap: the port is in use (is rpcbind running?)`, {cause: error})
-    throw error
   }
 }
 
