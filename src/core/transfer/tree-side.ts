@@ -1,13 +1,12 @@
-import {createReadStream} from 'node:fs'
 import {readlink} from 'node:fs/promises'
-import type {Readable} from 'node:stream'
 
 import {RESERVED_NAME} from '../layout/keys.js'
 import type {ObjectStore} from '../store/object-store.js'
-import {contentReference, missingReferenceReason, type ContentReference} from './content.js'
+import {ContentDigest, contentReference, missingReferenceReason, type ContentReference} from './content.js'
 import {describeImplicitDirectory, describeLocal, describeObject, describeRecord, type Description} from './description.js'
 import {endpointLabel, type Endpoint} from './endpoint.js'
 import {errnoOf} from './errors.js'
+import {FileHasher} from './file-hasher.js'
 import {isRecordedObject, type Journal} from './journal.js'
 import {walkLocalTree} from './local-tree.js'
 import type {PathFilter} from './path-filter.js'
@@ -21,9 +20,11 @@ export interface TreeSide {
   walk(filter: PathFilter, onProblem: (problem: WalkProblem) => void, signal?: AbortSignal): AsyncIterable<TreeEntry>
   /** Undefined when the entry has vanished since it was walked. */
   describe(entry: TreeEntry, signal?: AbortSignal): Promise<SideDescription | undefined>
-  read(entry: TreeEntry, signal?: AbortSignal): Promise<Readable>
+  /** The digest `reference` wants (or plain SHA-256) of an entry's content, and its length. */
+  digest(entry: TreeEntry, reference: ContentReference | {kind: 'sha256'}, signal?: AbortSignal): Promise<{digest: string; bytes: number}>
   /** Entries described from a migration journal instead of the store. */
   readonly journalHits: number
+  close(): Promise<void>
 }
 
 export interface SideDescription {
@@ -42,6 +43,7 @@ class LocalSide implements TreeSide {
   readonly kind = 'local'
   readonly label: string
   readonly journalHits = 0
+  private hasher?: FileHasher
 
   constructor(private readonly dir: string) {
     this.label = endpointLabel({kind: 'local', dir})
@@ -67,9 +69,14 @@ class LocalSide implements TreeSide {
     }
   }
 
-  async read(entry: TreeEntry, signal?: AbortSignal): Promise<Readable> {
+  digest(entry: TreeEntry, reference: ContentReference | {kind: 'sha256'}): Promise<{digest: string; bytes: number}> {
     if (entry.side !== 'local') throw new Error('LocalSide: not a local entry')
-    return createReadStream(entry.absolute, {signal})
+    this.hasher ??= new FileHasher()
+    return this.hasher.hash(entry.absolute, reference)
+  }
+
+  async close(): Promise<void> {
+    await this.hasher?.close()
   }
 }
 
@@ -100,9 +107,18 @@ class StoreSide implements TreeSide {
     return reference === undefined ? {description, missingReference: missingReferenceReason(head)} : {description, reference}
   }
 
-  read(entry: TreeEntry, signal?: AbortSignal): Promise<Readable> {
-    return this.store.get(entry.key, undefined, signal)
+  async digest(entry: TreeEntry, reference: ContentReference | {kind: 'sha256'}, signal?: AbortSignal): Promise<{digest: string; bytes: number}> {
+    if (entry.side !== 'store') throw new Error('StoreSide: not a store entry')
+    const digest = new ContentDigest(reference)
+    let bytes = 0
+    for await (const chunk of await this.store.get(entry.key, undefined, signal)) {
+      digest.update(chunk as Buffer)
+      bytes += (chunk as Buffer).length
+    }
+    return {digest: digest.digest(), bytes}
   }
+
+  async close(): Promise<void> {}
 
   /**
    * A file or directory that migrate wrote (or found complete) and that the listing shows with the

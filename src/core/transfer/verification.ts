@@ -1,6 +1,6 @@
 import PQueue from 'p-queue'
 
-import {ContentDigest, expectedDigest, type ContentReference} from './content.js'
+import {expectedDigest, type ContentReference} from './content.js'
 import {compareDescriptions, type RecordedAttribute} from './description.js'
 import {checkEndpoint, endpointLabel, uploadPairDescription} from './endpoint.js'
 import {mergeByKey, type Paired} from './merge.js'
@@ -81,6 +81,7 @@ export class Verification {
       return await this.compareTrees()
     } finally {
       this.journalDb?.close()
+      await Promise.all([this.source.close(), this.destination.close()])
     }
   }
 
@@ -179,12 +180,9 @@ export class Verification {
   }
 
   private async hash(side: TreeSide, entry: TreeEntry, reference: ContentReference | {kind: 'sha256'}): Promise<string> {
-    const digest = new ContentDigest(reference)
-    for await (const chunk of await side.read(entry, this.options.signal)) {
-      digest.update(chunk as Buffer)
-      this.progress.bytesHashed += (chunk as Buffer).length
-    }
-    return digest.digest()
+    const {digest, bytes} = await side.digest(entry, reference, this.options.signal)
+    this.progress.bytesHashed += bytes
+    return digest
   }
 
   private async settle(outcome: Outcome): Promise<void> {
