@@ -1,5 +1,4 @@
-import cliProgress from 'cli-progress'
-import {Listr} from 'listr2'
+import type CliProgress from 'cli-progress'
 import {Writable} from 'node:stream'
 
 import {formatBytes, formatDuration} from '../core/transfer/summary.js'
@@ -64,12 +63,14 @@ async function withStatusLines<Result, Phase extends string>(options: ProgressOp
 }
 
 async function withTaskList<Result, Phase extends string>(options: ProgressOptions<Result, Phase>): Promise<Result> {
+  // Loaded only for a terminal: scripts and cron jobs (no TTY) do not pay for them at every start.
+  const [{Listr}, {default: cliProgress}] = await Promise.all([import('listr2'), import('cli-progress')])
   const phases = new PhaseSignals(options.phases.map((phase) => phase.id))
   const list = new Listr(options.phases.map((phase, index) => ({
     title: phase.title,
     task: async (_context: unknown, task: {output: string}) => {
       await phases.entered(index)
-      const bar = new ByteBar()
+      const bar = new ByteBar(cliProgress)
       const refresh = (): void => {
         const status = options.status(phase.id)
         task.output = status.bar === undefined ? status.text : bar.line(status.bar)
@@ -159,9 +160,11 @@ function deferred(): Deferred {
  * in its non-terminal mode and the last line it drew is shown as the task's output.
  */
 class ByteBar {
-  private bar?: cliProgress.SingleBar
+  private bar?: CliProgress.SingleBar
   private drawn = ''
   private readonly startedAt = Date.now()
+
+  constructor(private readonly cliProgress: typeof CliProgress) {}
 
   line(status: {value: number; total: number; items: string}): string {
     const rate = status.value / Math.max((Date.now() - this.startedAt) / 1000, 0.001)
@@ -174,7 +177,7 @@ class ByteBar {
           callback()
         },
       })
-      this.bar = new cliProgress.SingleBar({
+      this.bar = new this.cliProgress.SingleBar({
         stream: sink as unknown as NodeJS.WritableStream,
         noTTYOutput: true,
         notTTYSchedule: REFRESH_MS / 2,
@@ -182,7 +185,7 @@ class ByteBar {
         etaBuffer: 50,
         hideCursor: null,
         gracefulExit: false,
-      }, cliProgress.Presets.shades_classic)
+      }, this.cliProgress.Presets.shades_classic)
       this.bar.start(status.total, status.value, payload)
     } else {
       this.bar.setTotal(status.total)
