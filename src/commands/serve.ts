@@ -113,7 +113,8 @@ flight, uploads everything staged (files and dirty chunks) and exits 0; it exits
         running.push(() => p9.close())
       }
       const signal = await stopSignal()
-      logger.info(`${signal}: finishing calls in flight, uploading staged data`)
+      const pending = [...(nbdAddress ? ['dirty chunks'] : []), ...(fs ? ['staged data'] : [])]
+      logger.info(`${signal}: finishing calls in flight, uploading ${pending.join(' and ')}`)
     } finally {
       // Last started, first stopped: the protocols stop taking calls, then NBD flushes its devices.
       for (const stop of running.reverse()) await stop()
