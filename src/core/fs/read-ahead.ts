@@ -12,7 +12,12 @@ export interface ReadAheadOptions {
   cacheBytes: number
 }
 
-export const DEFAULT_READ_AHEAD: ReadAheadOptions = {blockSize: 2 * 1024 * 1024, maxWindowBlocks: 8, cacheBytes: 128 * 1024 * 1024}
+/**
+ * 8 MiB blocks, up to 4 ahead: on s3rver, sequential 1 MiB reads of a 256 MiB object ran 10–40%
+ * faster than with 2 MiB blocks 8 ahead (fewer requests; a server that answers one at a time gains
+ * nothing from more in flight).
+ */
+export const DEFAULT_READ_AHEAD: ReadAheadOptions = {blockSize: 8 * 1024 * 1024, maxWindowBlocks: 4, cacheBytes: 128 * 1024 * 1024}
 
 /** One object version to read from: an inode's key, its etag (part of cache keys) and size. */
 export interface ObjectVersion {
