@@ -13,18 +13,15 @@ export interface Digest {
   md5: string
 }
 
-export function digestBuffer(bytes: Buffer): Digest {
-  return {
-    size: bytes.length,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
-    md5: createHash('md5').update(bytes).digest('hex'),
-  }
+/** Hex MD5, as a plain S3 ETag shows it. */
+export function md5Hex(bytes: Uint8Array): string {
+  return createHash('md5').update(bytes).digest('hex')
 }
 
-/** digestBuffer with the SHA-256 computed in the thread pool while the main thread computes the MD5. */
+/** Both checksums of a buffer: the SHA-256 in the thread pool while the main thread computes the MD5. */
 export async function digestBufferOff(bytes: Buffer): Promise<Digest> {
   const sha256 = sha256Off(bytes)
-  const md5 = createHash('md5').update(bytes).digest('hex')
+  const md5 = md5Hex(bytes)
   return {size: bytes.length, sha256: await sha256, md5}
 }
 

@@ -6,7 +6,7 @@ import type {S3Client, ServerSideEncryption} from '@aws-sdk/client-s3'
 
 import {clientS3, libStorage} from './aws-sdk.js'
 import {relayStream} from '../relay-stream.js'
-import {DigestingStream, digestBuffer, digestBufferOff, digestFile, hexToBase64, type ExpectedContent} from './digest.js'
+import {DigestingStream, digestBufferOff, digestFile, hexToBase64, md5Hex, type ExpectedContent} from './digest.js'
 import {StoreError} from './errors.js'
 import {compareKeys} from './key-order.js'
 import {
@@ -241,7 +241,7 @@ export class S3Store implements ObjectStore {
   }
 
   async uploadPart(key: string, uploadId: string, partNumber: number, body: Buffer, signal?: AbortSignal): Promise<string> {
-    const digest = digestBuffer(body)
+    const md5 = md5Hex(body)
     const output = await this.call('UploadPart', key, () => this.client.send(new UploadPartCommand({
       Bucket: this.bucket,
       Key: this.fullKey(key),
@@ -249,10 +249,10 @@ export class S3Store implements ObjectStore {
       PartNumber: partNumber,
       Body: body,
       ContentLength: body.length,
-      ContentMD5: hexToBase64(digest.md5),
+      ContentMD5: hexToBase64(md5),
     }), {abortSignal: signal}))
     const etag = unquote(output.ETag)
-    this.verifyEtag(key, etag, digest.md5, output)
+    this.verifyEtag(key, etag, md5, output)
     return etag
   }
 
