@@ -23,7 +23,7 @@ import {parseArgs} from 'node:util'
 import {runInGuest} from '../test/helpers/kclient.js'
 import {startServe} from '../test/helpers/nfs-serve.js'
 import {freePort} from './lib/free-port.js'
-import {OPERATIONS, until, type Operation} from './lib/kernel-bench.js'
+import {OPERATIONS, operationName, until, type Operation} from './lib/kernel-bench.js'
 import {answerLines} from './lib/line-server.js'
 import {progressLine, runBench} from './lib/main.js'
 import {median} from './lib/measure.js'
@@ -153,15 +153,6 @@ async function run(options: Options): Promise<Report> {
 function render(report: Report): string {
   const {options} = report
   const seqBytes = options.seqMib * MIB
-  const names: Record<Operation, string> = {
-    'ls-l-cold': `ls -l ${options.files} files, cold`,
-    'ls-l-warm': `ls -l ${options.files} files, warm`,
-    stat: 'stat a file',
-    'read-1mib': 'read 1 MiB',
-    'write-1mib': 'write 1 MiB until in store',
-    'write-seq': `write ${options.seqMib} MiB until in store`,
-    'read-seq': `read ${options.seqMib} MiB`,
-  }
   const rows = OPERATIONS.map((operation) => {
     const [zerofs, diod] = (['zerofs-file', 'diod'] as const).map((label) => {
       const runs = report.runs[label][operation]
@@ -173,7 +164,7 @@ function render(report: Report): string {
     }
     const ratio = zerofs !== undefined && diod !== undefined ? zerofs / diod : undefined
     const verdict = ratio === undefined ? 'n/a' : `${ratio.toFixed(2)} ${ratio <= TARGET_VS_DIOD ? 'met' : 'MISSED'} (≤ ${TARGET_VS_DIOD})`
-    return [names[operation], cell(zerofs), cell(diod), verdict]
+    return [operationName(operation, options), cell(zerofs), cell(diod), verdict]
   })
   return [
     `bench/9p: medians of ${options.runs} runs (cold and sequential: one run); both servers on this host's 127.0.0.1`,

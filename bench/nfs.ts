@@ -27,7 +27,7 @@ import {startServe, type ServeProcess} from '../test/helpers/nfs-serve.js'
 import {mountS3fs} from '../test/helpers/s3fs.js'
 import {S3RVER_CREDENTIALS, startS3rver, type S3rverHandle} from '../test/helpers/s3rver.js'
 import {startGanesha, type Ganesha} from './lib/ganesha.js'
-import {OPERATIONS, until, type Operation} from './lib/kernel-bench.js'
+import {OPERATIONS, operationName, until, type Operation} from './lib/kernel-bench.js'
 import {answerLines} from './lib/line-server.js'
 import {assertMeasurable, measure, median} from './lib/measure.js'
 import {directoryMarker, S_IFREG, s3fsMetadata, seedClient, seedObjects, type SeedObject} from './lib/seed.js'
@@ -320,15 +320,6 @@ function render(report: Report): string {
   const {options} = report
   const clients: Client[] = options.kernel ? ['kernel', 'libnfs'] : ['libnfs']
   const seqBytes = options.seqMib * MIB
-  const opName = (operation: Operation): string => ({
-    'ls-l-cold': `ls -l ${options.files} files, cold`,
-    'ls-l-warm': `ls -l ${options.files} files, warm`,
-    stat: 'stat a file',
-    'read-1mib': 'read 1 MiB',
-    'write-1mib': 'write 1 MiB until in store',
-    'write-seq': `write ${options.seqMib} MiB until in store`,
-    'read-seq': `read ${options.seqMib} MiB`,
-  })[operation]
   const rows: string[][] = []
   for (const client of clients) {
     for (const operation of OPERATIONS) {
@@ -337,7 +328,7 @@ function render(report: Report): string {
         if (ms === undefined) return '-'
         return operation.endsWith('-seq') ? `${formatMs(ms)} (${mbps(seqBytes, ms).toFixed(1)} MB/s)` : formatMs(ms)
       }
-      rows.push([`${client}: ${opName(operation)}`, cell(s3), cell(file), cell(ganesha),
+      rows.push([`${client}: ${operationName(operation, options)}`, cell(s3), cell(file), cell(ganesha),
         verdict(file !== undefined && ganesha !== undefined ? file / ganesha : undefined, TARGET.fileVsGanesha, true)])
     }
   }
