@@ -1,7 +1,9 @@
+import assert from 'node:assert/strict'
 import {mkdir, mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {runInGuest} from './kclient.js'
 import {fileStoreView, s3BucketView, type BucketView} from './nfs-bucket-view.js'
 import {startServe, type ServeProcess, type StartServeOptions} from './nfs-serve.js'
 import {startS3rver, type S3rverHandle} from './s3rver.js'
@@ -61,4 +63,22 @@ export class ServedStores {
     await this.s3.stop()
     await rm(this.scratch, {recursive: true, force: true})
   }
+}
+
+/**
+ * Runs a POSIX suite script (test/protocols/nfs-kernel/posix-suite.sh or one that calls it) in the
+ * kclient guest against both served stores, 255-byte names on the file store only (s3rver exits on
+ * them), and fails unless every check passed and both stores were unmounted. Returns the output.
+ */
+export async function runSuiteInGuest(script: string, served: Served[]): Promise<string> {
+  const [file, s3] = served
+  const result = await runInGuest(script, [`file:${file.serve.port}:1`, `s3:${s3.serve.port}:0`], {
+    timeoutSeconds: 3000,
+    onLine: (line) => process.stdout.write(`# guest: ${line}\n`),
+  })
+  const failed = result.output.split('\n').filter((line) => line.startsWith('not ok'))
+  assert.deepEqual(failed, [], result.output)
+  assert.equal(result.code, 0, result.output)
+  for (const label of ['file', 's3']) assert.match(result.output, new RegExp(`^ok ${label} umount`, 'm'))
+  return result.output
 }

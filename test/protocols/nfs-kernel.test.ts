@@ -2,9 +2,8 @@ import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
 import {fileURLToPath} from 'node:url'
 
-import {runInGuest} from '../helpers/kclient.js'
 import {assertSuiteLeftovers} from '../helpers/posix-suite-leftovers.js'
-import {ServedStores, type Served} from '../helpers/served-stores.js'
+import {runSuiteInGuest, ServedStores, type Served} from '../helpers/served-stores.js'
 
 /**
  * The Linux kernel's NFSv3 client (in the kclient guest) against `zerofs serve` on a file store and
@@ -28,15 +27,7 @@ describe('the Linux kernel NFSv3 client', {timeout: 60 * 60_000}, () => {
   })
 
   it('passes the POSIX behaviour suite on both stores (255-byte names on the file store only)', async () => {
-    const [file, s3served] = served
-    const result = await runInGuest(suite, [`file:${file.serve.port}:1`, `s3:${s3served.serve.port}:0`], {
-      timeoutSeconds: 3000,
-      onLine: (line) => process.stdout.write(`# guest: ${line}\n`),
-    })
-    const failed = result.output.split('\n').filter((line) => line.startsWith('not ok'))
-    assert.deepEqual(failed, [], result.output)
-    assert.equal(result.code, 0, result.output)
-    for (const label of ['file', 's3']) assert.match(result.output, new RegExp(`^ok ${label} umount`, 'm'))
+    await runSuiteInGuest(suite, served)
   })
 
   it('stops cleanly on SIGTERM: exit 0 after flushing', async () => {
