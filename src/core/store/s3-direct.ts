@@ -12,7 +12,7 @@ import {parseErrorBody, parseListResult, type ListResult} from './s3-list-result
  * from the server answering. A GET's body is the socket's own stream, handed out as it arrives.
  *
  * Nothing here re-implements S3: the endpoint is the one the SDK resolved for the bucket (taken from
- * the client's first HeadObject or ListObjectsV2, and only when it is signed with plain SigV4), the
+ * the client's first HeadBucket, HeadObject or ListObjectsV2, and only when it is signed with plain SigV4), the
  * request is signed by the client's own signer class with its credentials and hash, sent by its HTTP
  * handler (same sockets and timeouts) and retried by its retry strategy. Failures are shaped like
  * the SDK's (`name`, `Code`, `$metadata.httpStatusCode`), so one mapping (toStoreError) names both.
@@ -95,7 +95,7 @@ const EMPTY_PAYLOAD_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca4
 const METADATA_PREFIX = 'x-amz-meta-'
 
 /** The commands whose endpoint is the bucket's own (the one these calls use). */
-const CAPTURED_COMMANDS = new Set(['HeadObjectCommand', 'ListObjectsV2Command'])
+const CAPTURED_COMMANDS = new Set(['HeadBucketCommand', 'HeadObjectCommand', 'ListObjectsV2Command'])
 
 /** How the SDK names an error whose answer has no error code (a HEAD has no body). */
 const STATUS_NAMES: Record<number, string> = {
