@@ -1,5 +1,5 @@
-import type {BigIntStats, Dirent} from 'node:fs'
-import {lstat, opendir} from 'node:fs/promises'
+import type {BigIntStats} from 'node:fs'
+import {lstat, readdir} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {joinPath} from '../layout/keys.js'
@@ -86,8 +86,9 @@ async function* walkDirectory(absolute: string, path: string, options: LocalWalk
 async function readChildren(absolute: string, path: string, options: LocalWalkOptions): Promise<Child[]> {
   const children: Child[] = []
   // Names as bytes: a name that is not UTF-8 would otherwise come back altered, naming no file.
-  const directory = await opendir(absolute, {encoding: 'buffer' as BufferEncoding, bufferSize: 256})
-  for await (const dirent of directory as AsyncIterable<Dirent<Buffer>>) {
+  // One call per directory: its names are all held (to be sorted) anyway.
+  const dirents = await readdir(absolute, {encoding: 'buffer', withFileTypes: true})
+  for (const dirent of dirents) {
     const bytes = dirent.name
     let name: string
     try {
