@@ -39,17 +39,22 @@ describe('FileHasher: local files hashed on worker threads', () => {
     assert.deepEqual(await hasher.hash(join(dir, 'empty'), {kind: 'sha256'}), {digest: createHash('sha256').digest('hex'), bytes: 0})
   })
 
-  it('hashes many files at once, each answer to its own request', async () => {
-    const files = await Promise.all(Array.from({length: 20}, async (_, index) => {
-      const bytes = randomBytes(1000 + index * 7919)
+  it('hashes many files at once, in several batches, each answer to its own request', async () => {
+    const files = await Promise.all(Array.from({length: 150}, async (_, index) => {
+      const bytes = randomBytes(1000 + index * 997)
       await writeFile(join(dir, `many-${index}`), bytes)
       return {path: join(dir, `many-${index}`), sha256: createHash('sha256').update(bytes).digest('hex')}
     }))
-    const results = await Promise.all(files.map((file) => hasher.hash(file.path, {kind: 'sha256'})))
+    const results = await Promise.all(files.map((file, index) => hasher.hash(file.path, {kind: 'sha256'}, {size: 1000 + index * 997})))
     assert.deepEqual(results.map((result) => result.digest), files.map((file) => file.sha256))
   })
 
   it('fails with the errno of the file, and keeps working', async () => {
+    const inOneBatch = [join(dir, 'empty'), join(dir, 'missing'), join(dir, 'file.bin')].map((path) => hasher.hash(path, {kind: 'sha256'}))
+    const [empty, missing, file] = await Promise.allSettled(inOneBatch)
+    assert.equal(empty.status === 'fulfilled' && empty.value.bytes, 0)
+    assert.equal(missing.status === 'rejected' && (missing.reason as NodeJS.ErrnoException).code, 'ENOENT')
+    assert.equal(file.status === 'fulfilled' && file.value.bytes, content.length)
     await assert.rejects(hasher.hash(join(dir, 'missing'), {kind: 'sha256'}), {code: 'ENOENT'})
     await assert.rejects(hasher.hash(dir, {kind: 'sha256'}), {code: 'EISDIR'})
     assert.equal((await hasher.hash(join(dir, 'empty'), {kind: 'sha256'})).bytes, 0)

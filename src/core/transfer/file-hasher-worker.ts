@@ -26,13 +26,14 @@ function hashFile(request: HashRequest): HashReply {
   return {id: request.id, digest: digest.digest(), bytes}
 }
 
-parentPort!.on('message', (request: HashRequest) => {
-  let reply: HashReply
-  try {
-    reply = hashFile(request)
-  } catch (error) {
-    const {message, code} = error as NodeJS.ErrnoException
-    reply = {id: request.id, error: {message, code}}
-  }
-  parentPort!.postMessage(reply)
+parentPort!.on('message', ({cost, requests}: {cost: number; requests: HashRequest[]}) => {
+  const replies = requests.map((request): HashReply => {
+    try {
+      return hashFile(request)
+    } catch (error) {
+      const {message, code} = error as NodeJS.ErrnoException
+      return {id: request.id, error: {message, code}}
+    }
+  })
+  parentPort!.postMessage({cost, replies})
 })
