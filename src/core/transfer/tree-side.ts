@@ -11,7 +11,7 @@ import {isRecordedObject, type Journal} from './journal.js'
 import {walkLocalTree} from './local-tree.js'
 import type {PathFilter} from './path-filter.js'
 import {walkStoreTree} from './store-tree.js'
-import type {StoreEntry, TreeEntry, WalkProblem} from './tree-entry.js'
+import type {LocalEntry, StoreEntry, TreeEntry, WalkProblem} from './tree-entry.js'
 
 /** One side of a comparison, local or a store, behind the few operations a comparison needs. */
 export interface TreeSide {
@@ -22,10 +22,22 @@ export interface TreeSide {
   describe(entry: TreeEntry, signal?: AbortSignal): Promise<SideDescription | undefined>
   /** The digest `reference` wants (or plain SHA-256) of an entry's content, and its length. */
   digest(entry: TreeEntry, reference: ContentReference | {kind: 'sha256'}, signal?: AbortSignal): Promise<{digest: string; bytes: number}>
+  /**
+   * Local sides: from now on, start hashing each file with this digest as the walk finds it, so
+   * that hashing overlaps the other side's listing (a later digest() of that kind takes it). With
+   * undefined, nothing more is started.
+   */
+  hashAhead?(kind: AheadDigest | undefined): void
+  /** Drops what was prepared for an entry whose comparison is over. */
+  forget(entry: TreeEntry): void
   /** Entries described from a migration journal instead of the store. */
   readonly journalHits: number
   close(): Promise<void>
 }
+
+export type AheadDigest = 'sha256' | 'md5'
+
+type Digest = {digest: string; bytes: number}
 
 export interface SideDescription {
   description: Description
@@ -44,18 +56,35 @@ class LocalSide implements TreeSide {
   readonly label: string
   readonly journalHits = 0
   private hasher?: FileHasher
+  private aheadKind?: AheadDigest
+  /** Digests started by the walk, until their comparison takes or forgets them (the walk's read-ahead bounds them). */
+  private readonly ahead = new Map<string, {kind: AheadDigest; result: Promise<Digest>; withdraw: AbortController}>()
 
   constructor(private readonly dir: string) {
     this.label = endpointLabel({kind: 'local', dir})
   }
 
-  walk(filter: PathFilter, onProblem: (problem: WalkProblem) => void, signal?: AbortSignal): AsyncIterable<TreeEntry> {
-    return walkLocalTree(this.dir, {
+  async* walk(filter: PathFilter, onProblem: (problem: WalkProblem) => void, signal?: AbortSignal): AsyncIterable<TreeEntry> {
+    const entries = walkLocalTree(this.dir, {
       filter,
       onProblem,
       rootExclusions: new Map([[RESERVED_NAME, `the name ${RESERVED_NAME} is reserved for zerofs's own objects at the root of a store`]]),
       signal,
     })
+    for await (const entry of entries) {
+      if (this.aheadKind !== undefined && entry.stats.type === 'file') this.startAhead(entry, this.aheadKind)
+      yield entry
+    }
+  }
+
+  hashAhead(kind: AheadDigest | undefined): void {
+    this.aheadKind = kind
+  }
+
+  forget(entry: TreeEntry): void {
+    if (entry.side !== 'local') return
+    this.ahead.get(entry.absolute)?.withdraw.abort()
+    this.ahead.delete(entry.absolute)
   }
 
   async describe(entry: TreeEntry): Promise<SideDescription | undefined> {
@@ -69,14 +98,28 @@ class LocalSide implements TreeSide {
     }
   }
 
-  digest(entry: TreeEntry, reference: ContentReference | {kind: 'sha256'}): Promise<{digest: string; bytes: number}> {
+  digest(entry: TreeEntry, reference: ContentReference | {kind: 'sha256'}): Promise<Digest> {
     if (entry.side !== 'local') throw new Error('LocalSide: not a local entry')
+    const ahead = this.ahead.get(entry.absolute)
+    this.ahead.delete(entry.absolute)
+    if (ahead?.kind === reference.kind) return ahead.result
+    ahead?.withdraw.abort()
     this.hasher ??= new FileHasher()
-    return this.hasher.hash(entry.absolute, reference)
+    return this.hasher.hash(entry.absolute, reference, {size: entry.stats.size})
   }
 
   async close(): Promise<void> {
     await this.hasher?.close()
+  }
+
+  private startAhead(entry: LocalEntry, kind: AheadDigest): void {
+    this.hasher ??= new FileHasher()
+    const withdraw = new AbortController()
+    // A placeholder reference: the worker computes the digest of its kind and compares nothing.
+    const reference = kind === 'md5' ? {kind, hex: '', source: ''} : {kind}
+    const result = this.hasher.hash(entry.absolute, reference, {size: entry.stats.size, signal: withdraw.signal})
+    result.catch(() => undefined) // its comparison awaits it, or it was forgotten
+    this.ahead.set(entry.absolute, {kind, result, withdraw})
   }
 }
 
@@ -117,6 +160,8 @@ class StoreSide implements TreeSide {
     }
     return {digest: digest.digest(), bytes}
   }
+
+  forget(): void {}
 
   async close(): Promise<void> {}
 

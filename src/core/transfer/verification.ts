@@ -14,7 +14,7 @@ import type {TreeEntry, WalkProblem} from './tree-entry.js'
 import type {Finding, VerifyMode, VerifyOptions, VerifyProgress, VerifyReport} from './verify-types.js'
 
 /** Comparisons finished ahead of the one the output waits for, per job. */
-const WINDOW_PER_JOB = 4
+const WINDOW_PER_JOB = 64
 
 type ContentVerdict = {same: true} | {same: false; how: string} | {unverifiable: string}
 
@@ -89,6 +89,11 @@ export class Verification {
     this.progress.startedAt = Date.now()
     await Promise.all([checkEndpoint(this.options.source, this.options.signal), checkEndpoint(this.options.destination, this.options.signal)])
     const filter = new PathFilter(this.options.filter)
+    if (this.mode !== 'fast') {
+      // Local files start hashing as their walk finds them, with SHA-256 (what zerofs records) until
+      // a store's reference asks for MD5 (see compareContent).
+      for (const side of [this.source, this.destination]) side.hashAhead?.('sha256')
+    }
     this.onCompare?.()
     const signal = this.options.signal
     const pairs = mergeByKey(
@@ -153,6 +158,9 @@ export class Verification {
     } catch (error) {
       if (isFatal(error)) return {findings: [], fatal: error}
       return {findings: [{kind: 'error', path, reason: failureReason(error)}], compared: true}
+    } finally {
+      if (pair.left) this.source.forget(pair.left)
+      if (pair.right) this.destination.forget(pair.right)
     }
   }
 
@@ -169,6 +177,8 @@ export class Verification {
       const [local, localEntry, stored] = this.source.kind === 'local' ? [this.source, left, destination] : [this.destination, right, source]
       const reference = stored.reference
       if (reference === undefined) return {unverifiable: stored.missingReference ?? 'no checksum recorded'}
+      // The next files are likely to have been written by the same tool, with the same kind of checksum.
+      if (reference.kind !== 'multipart') local.hashAhead?.(reference.kind)
       const digest = await this.hash(local, localEntry, reference)
       return digest === expectedDigest(reference) ? {same: true} : {same: false, how: `local bytes against the ${reference.source}`}
     }
