@@ -15,6 +15,7 @@ import {contentReference, digestStream, expectedDigest} from '../../src/core/tra
 import {compareDescriptions, describeObject, sameMtime} from '../../src/core/transfer/description.js'
 import {compileGlob, GlobSyntaxError} from '../../src/core/transfer/glob.js'
 import {InflightUploads} from '../../src/core/transfer/inflight-uploads.js'
+import {Journal} from '../../src/core/transfer/journal.js'
 import {walkLocalTree} from '../../src/core/transfer/local-tree.js'
 import {mergeByKey} from '../../src/core/transfer/merge.js'
 import {PathFilter} from '../../src/core/transfer/path-filter.js'
@@ -277,5 +278,37 @@ describe('content references and descriptions', () => {
     const local = {type: 'file' as const, size: 3, permissions: 0o600, uid: 1, gid: 2, mtime: {sec: 10, nsec: 999_000_000}, mtimePrecision: 'exact' as const}
     assert.deepEqual(compareDescriptions(local, s3fs), {differences: [], differing: [], notRecorded: []})
     assert.deepEqual(compareDescriptions(local, rclone), {differences: [], differing: [], notRecorded: ['mode', 'uid', 'gid']})
+  })
+})
+
+describe('compareKeys', () => {
+  it('orders keys as their UTF-8 bytes, as S3 lists them', () => {
+    const keys = ['', 'a', 'a/', 'a/b', 'a0', 'A', 'é', 'éa', '\u{e000}', '\uffff', '\u{10000}', '🎉', '🎉a', '\u{10ffff}', 'a\uffffb', 'a🎉', 'z'.repeat(300)]
+    const byBytes = (x: string, y: string): number => Buffer.compare(Buffer.from(x, 'utf8'), Buffer.from(y, 'utf8'))
+    for (const x of keys) {
+      for (const y of keys) assert.equal(Math.sign(compareKeys(x, y)), Math.sign(byBytes(x, y)), `${JSON.stringify(x)} against ${JSON.stringify(y)}`)
+    }
+  })
+})
+
+describe('the journal read in key order', () => {
+  it('answers as lookups do, across pages, for keys asked in order and out of it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'zerofs-journal-'))
+    const db = TransferDatabase.open(join(dir, 'cache'))
+    try {
+      const journal = new Journal(db.db, db.claim('ordered scan test'))
+      // Every third key of 3000 recorded (several scan pages), with names whose UTF-16 and UTF-8 orders differ.
+      const keys = Array.from({length: 3000}, (_, index) => `d${Math.floor(index / 100)}/${index % 2 === 0 ? '\uffff' : '🎉'}${String(index).padStart(5, '0')}`).sort(compareKeys)
+      for (const [index, key] of keys.entries()) {
+        if (index % 3 === 0) journal.record(key, {size: index, mtime: '1700000000', mode: 0o100644, uid: 1, gid: 2, etag: `e${index}`})
+      }
+      journal.flush()
+      const asked = [...keys, 'a', keys[10], 'zzz']
+      for (const key of asked) assert.deepEqual(journal.getInOrder(key), journal.get(key), key)
+      assert.equal(keys.filter((key) => journal.get(key) !== undefined).length, 1000)
+    } finally {
+      db.close()
+      await rm(dir, {recursive: true, force: true})
+    }
   })
 })

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3'
 
 import {formatEpochSeconds} from '../layout/timestamp.js'
+import {compareKeys} from '../store/key-order.js'
 import type {LocalStats} from './tree-entry.js'
 
 /**
@@ -27,12 +28,26 @@ export interface JournalRecord {
 
 const BATCH = 256
 const FLUSH_AFTER_MS = 500
+/** Records read at once by an ordered scan (getInOrder). */
+const SCAN_PAGE = 512
+
+type RecordRow = Omit<JournalRecord, 'sha256' | 'lastModified'> & {sha256: string | null; lastModified: number | null}
+
+interface Scan {
+  rows: Array<RecordRow & {key: string}>
+  index: number
+  /** The key last asked for: a key at or before it is looked up instead. */
+  asked?: string
+  exhausted: boolean
+}
 
 export class Journal {
   private readonly select: Database.Statement<[number, string]>
   private readonly upsert: Database.Statement
   private readonly remove: Database.Statement<[number, string]>
   private readonly listed: Database.Statement
+  private readonly page: Database.Statement<[number, string, number]>
+  private scan?: Scan
   private pending: Array<{key: string; record?: JournalRecord; listedAt?: {etag: string; lastModified: number}}> = []
   private flushTimer?: NodeJS.Timeout
 
@@ -44,13 +59,35 @@ export class Journal {
         uid = excluded.uid, gid = excluded.gid, etag = excluded.etag, sha256 = excluded.sha256, last_modified = excluded.last_modified`)
     this.remove = db.prepare('DELETE FROM journal WHERE pair = ? AND key = ?')
     this.listed = db.prepare('UPDATE journal SET last_modified = ? WHERE pair = ? AND key = ? AND etag = ?')
+    // SQLite's BINARY collation orders TEXT by its UTF-8 bytes: S3's key order (compareKeys).
+    this.page = db.prepare(`SELECT key, size, mtime, mode, uid, gid, etag, sha256, last_modified AS lastModified
+      FROM journal WHERE pair = ? AND key > ? ORDER BY key LIMIT ?`)
   }
 
   get(key: string): JournalRecord | undefined {
-    const row = this.select.get(this.pair, key) as (Omit<JournalRecord, 'sha256' | 'lastModified'> & {sha256: string | null; lastModified: number | null}) | undefined
-    if (row === undefined) return undefined
-    const {sha256, lastModified, ...rest} = row
-    return {...rest, ...(sha256 === null ? {} : {sha256}), ...(lastModified === null ? {} : {lastModified})}
+    const row = this.select.get(this.pair, key) as RecordRow | undefined
+    return row === undefined ? undefined : toRecord(row)
+  }
+
+  /**
+   * get() for a caller that asks in ascending key order, as a walk does: the journal is read as one
+   * ordered scan beside it, a page at a time, instead of a lookup per key. Records of keys ahead of
+   * the one asked must not change meanwhile (a migration records only keys it has walked past).
+   */
+  getInOrder(key: string): JournalRecord | undefined {
+    const scan = this.scan ??= {rows: [], index: 0, exhausted: false}
+    if (scan.asked !== undefined && compareKeys(key, scan.asked) <= 0) return this.get(key)
+    scan.asked = key
+    for (;;) {
+      while (scan.index < scan.rows.length && compareKeys(scan.rows[scan.index].key, key) < 0) scan.index++
+      if (scan.index < scan.rows.length || scan.exhausted) break
+      const after = scan.rows.length > 0 ? scan.rows[scan.rows.length - 1].key : ''
+      scan.rows = this.page.all(this.pair, after, SCAN_PAGE) as Scan['rows']
+      scan.index = 0
+      scan.exhausted = scan.rows.length < SCAN_PAGE
+    }
+    const row = scan.rows[scan.index]
+    return row?.key === key ? toRecord(row) : undefined
   }
 
   /** A new record: the object was just written, so its LastModified is not known yet. */
@@ -87,6 +124,11 @@ export class Journal {
     if (this.pending.length >= BATCH) this.flush()
     else this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_AFTER_MS).unref()
   }
+}
+
+function toRecord({sha256, lastModified, ...rest}: RecordRow & {key?: string}): JournalRecord {
+  const {key: _key, ...record} = rest
+  return {...record, ...(sha256 === null ? {} : {sha256}), ...(lastModified === null ? {} : {lastModified})}
 }
 
 /** The record of a local entry copied to (or from) an object with this ETag. */

@@ -42,7 +42,7 @@ export async function planRestore(
       context.notes.add('invalid', object.path, `the name ${RESTORE_STAGING_DIR} is where a restore stages its downloads`)
       continue
     }
-    const record = context.journal.get(object.key)
+    const record = context.journal.getInOrder(object.key)
     const vouched = record !== undefined && isRecordedObject(record, object) ? record : undefined
     if (object.kind !== 'object') {
       counts.scanned.directories++

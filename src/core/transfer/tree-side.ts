@@ -171,7 +171,7 @@ class StoreSide implements TreeSide {
    * Symlinks are always read, for their targets.
    */
   private fromJournal(entry: StoreEntry): SideDescription | undefined {
-    const record = this.journal?.get(entry.key)
+    const record = this.journal?.getInOrder(entry.key)
     if (record?.lastModified === undefined || !isRecordedObject(record, entry)) return undefined
     const description = describeRecord(record, entry.size)
     if (description.type === 'dir') {

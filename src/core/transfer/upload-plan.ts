@@ -59,7 +59,7 @@ export async function planUpload(
       work.add('put', entry.key, size, {local: entry})
       continue
     }
-    const record = context.journal.get(entry.key)
+    const record = context.journal.getInOrder(entry.key)
     const vouched = record !== undefined && isRecordedObject(record, listed) && listed.size === (stats.type === 'dir' ? 0 : stats.size)
     if (vouched && record.lastModified === undefined) context.journal.listedAs(entry.key, listed.etag!, listed.lastModified!.getTime())
     if (vouched && matchesStats(record, stats) && !(context.checksum && stats.type === 'file')) {
