@@ -13,6 +13,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {createInterface} from 'node:readline'
 import type {Readable} from 'node:stream'
+import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 import {S3RVER_CREDENTIALS, startS3rver, type S3rverHandle} from '../test/helpers/s3rver.js'
 import {rcloneEnv, rclonePath} from '../test/helpers/rclone.js'
@@ -31,6 +32,7 @@ const FILES_PER_TREE_DIR = 1000
 const SEED_CONCURRENCY = 32
 const BASE_MTIME = 1_700_000_000
 const RSS_TARGET_BYTES = 150e6
+const SDK_CAT = fileURLToPath(new URL('lib/sdk-cat.mjs', import.meta.url))
 
 interface Options {
   treeObjects: number
@@ -59,10 +61,20 @@ interface MemoryResult {
   withinTarget: boolean
 }
 
+/** A reference beside a comparison, not a competitor: what a bare Node process with the SDK takes. */
+interface Floor {
+  name: string
+  runs: Measurement[]
+  medianMs: number
+  /** Its median against rclone's in the comparison it belongs to. */
+  ratioToRclone: number
+}
+
 interface Report {
   server: 's3rver'
   options: Options
   comparisons: Comparison[]
+  floors: Floor[]
   memory?: MemoryResult
 }
 
@@ -197,7 +209,7 @@ async function run(options: Options): Promise<Report> {
   const server = await startS3rver([BUCKET])
   try {
     const sha256 = await seed(server, options)
-    const report: Report = {server: 's3rver', options, comparisons: []}
+    const report: Report = {server: 's3rver', options, comparisons: [], floors: []}
 
     report.comparisons.push(await compare(
       'start-up (--version)', options.runs,
@@ -225,6 +237,14 @@ async function run(options: Options): Promise<Report> {
         () => measureZerofs(server, ['cat', zerofsLocation(BIG_OBJECT)]),
         () => measureRclone(server, ['cat', rclonePath(BUCKET, BIG_OBJECT)]),
       ))
+      const runs: Measurement[] = []
+      for (let index = 0; index < options.runs; index++) {
+        progress(`the SDK alone streaming the object: run ${index + 1}/${options.runs}`)
+        runs.push(await measure(process.execPath, [SDK_CAT, server.endpoint, BUCKET, BIG_OBJECT], {env: zerofsEnv(server)}))
+      }
+      const medianMs = median(runs.map((m) => m.wallMs))
+      const cat = report.comparisons[report.comparisons.length - 1]
+      report.floors.push({name: `${cat.name}: a bare Node process streaming it with the SDK`, runs, medianMs, ratioToRclone: medianMs / cat.rcloneMedianMs})
     }
 
     if (options.treeObjects > 0) {
@@ -266,6 +286,11 @@ function render(report: Report): string {
     '',
     formatTable(['measurement', 'zerofs', 'rclone', 'zerofs/rclone', 'zerofs peak RSS', 'rclone peak RSS'], rows),
   ]
+  if (report.floors.length > 0) {
+    lines.push('', formatTable(['floor of a Node client', 'wall (median)', '/rclone'], report.floors.map((floor) => [
+      floor.name, formatMs(floor.medianMs), floor.ratioToRclone.toFixed(2),
+    ])))
+  }
   if (report.memory) {
     const memory = report.memory
     lines.push('', formatTable(['measurement', 'wall (median)', 'peak RSS', 'target'], [[
