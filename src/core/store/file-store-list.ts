@@ -4,7 +4,7 @@ import {join} from 'node:path'
 
 import {INTERNAL_DIR, parseKey} from './file-store-keys.js'
 import {compareKeys} from './key-order.js'
-import type {ListEntry, ObjectInfo} from './object-store.js'
+import type {ListEntry, ObjectHead, ObjectInfo} from './object-store.js'
 
 /**
  * Lists a directory tree as S3 lists a bucket. Keys come out in UTF-8 byte order because each
@@ -13,8 +13,11 @@ import type {ListEntry, ObjectInfo} from './object-store.js'
  * directory's names per level of depth are held at a time; subtrees are read when reached.
  */
 
-/** Describes a regular file or a directory found at a key; undefined when it is no object (a directory without marker). */
-export type DescribeEntry = (key: string, stats: BigIntStats) => ObjectInfo | undefined
+/**
+ * Describes a regular file or a directory found at a key, with its metadata when asked; undefined when
+ * it is no object (a directory without marker).
+ */
+export type DescribeEntry = (key: string, stats: BigIntStats) => ObjectInfo | ObjectHead | undefined
 
 export interface TreeListOptions {
   prefix: string

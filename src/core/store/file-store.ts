@@ -74,7 +74,9 @@ export class FileStore implements ObjectStore {
   /** pageSize has no meaning for a directory walk: entries stream one by one. */
   async *list(options: ListOptions = {}): AsyncGenerator<ListEntry> {
     const {catalog} = await this.open()
-    const lister = new TreeLister(this.root, (key, stats) => this.describe(catalog, key, stats))
+    const lister = new TreeLister(this.root, options.withMetadata
+      ? (key, stats) => this.describeHead(catalog, key, stats)
+      : (key, stats) => this.describe(catalog, key, stats))
     try {
       yield* lister.list({prefix: options.prefix ?? '', delimiter: options.delimiter, startAfter: options.startAfter, signal: options.signal})
     } catch (error) {

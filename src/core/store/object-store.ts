@@ -22,9 +22,12 @@ export interface ObjectHead extends ObjectInfo {
   metadata: UserMetadata
 }
 
-/** One listing entry: an object, or (with a delimiter) a common prefix that ends with the delimiter. */
+/**
+ * One listing entry: an object, or (with a delimiter) a common prefix that ends with the delimiter.
+ * An object carries its metadata and content type only when `withMetadata` was asked and the store had them.
+ */
 export type ListEntry =
-  | ({kind: 'object'} & ObjectInfo)
+  | ({kind: 'object'} & ObjectInfo & Partial<Pick<ObjectHead, 'metadata' | 'contentType'>>)
   | {kind: 'prefix'; prefix: string}
 
 export interface ListOptions {
@@ -36,6 +39,11 @@ export interface ListOptions {
   startAfter?: string
   /** Keys per request (S3 max 1000). */
   pageSize?: number
+  /**
+   * Also give each object's metadata and content type where the store has them at hand without a
+   * request per object (a FileStore reads them anyway); an entry without them needs a head. S3 has no such listing.
+   */
+  withMetadata?: boolean
   signal?: AbortSignal
 }
 
