@@ -140,6 +140,13 @@ export interface ObjectStore {
   get(key: string, range?: Range, options?: GetOptions | AbortSignal): Promise<Readable>
 
   /**
+   * Optional, for stores that read a range into memory at once with no stream in between (a local
+   * directory): the bytes of a range in one buffer, as `get` would stream them. A store that has it
+   * is local, and read-ahead or a block cache in front of it would only copy bytes.
+   */
+  readRange?(key: string, range: Range): Promise<Buffer>
+
+  /**
    * Writes a whole object atomically: readers see the old or the new object, never a torn one.
    * Computes SHA-256 (stored as `sha256` metadata) and, for single-part puts, sends Content-MD5.
    * Large bodies go multipart; a failed part aborts the upload and rethrows.
