@@ -28,8 +28,8 @@ export interface WriteTempOptions {
   /** Called with each chunk before it is written (e.g. to hash the parts of a multipart upload). */
   onChunk?: (chunk: Buffer) => void
   /**
-   * False spares the MD5 of a Buffer source: the ETag is then derived from the SHA-256 (and has a
-   * dash, as S3's non-MD5 ETags have), and the SHA-256 is computed off the main thread.
+   * False spares the MD5: the ETag is then derived from the SHA-256 (and has a dash, as S3's non-MD5
+   * ETags have); of a Buffer source the SHA-256 is computed off the main thread.
    */
   md5?: boolean
 }
@@ -56,20 +56,21 @@ export async function writeTemp(dir: string, source: AsyncIterable<Uint8Array> |
 type Written = Pick<WrittenTemp, 'size' | 'etag' | 'sha256'>
 
 async function writeHashed(handle: FileHandle, chunks: AsyncIterable<Uint8Array> | Buffer[], options: WriteTempOptions): Promise<Written> {
-  const md5 = createHash('md5')
+  const md5 = options.md5 === false ? undefined : createHash('md5')
   const sha256 = createHash('sha256')
   let size = 0
   for await (const piece of chunks) {
     options.signal?.throwIfAborted()
     const chunk = Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength)
     options.onChunk?.(chunk)
-    md5.update(chunk)
+    md5?.update(chunk)
     sha256.update(chunk)
     await handle.write(chunk)
     size += chunk.length
     options.onProgress?.(size)
   }
-  return {size, etag: md5.digest('hex'), sha256: sha256.digest('hex')}
+  const sha256Hex = sha256.digest('hex')
+  return {size, etag: md5 ? md5.digest('hex') : sha256Etag(sha256Hex), sha256: sha256Hex}
 }
 
 /** The write and the SHA-256 both run in the thread pool, side by side. */

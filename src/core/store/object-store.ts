@@ -84,9 +84,10 @@ export interface PutOptions {
    */
   sha256?: string
   /**
-   * False when the caller has no use for the body's MD5 (zerofs's own objects, such as NBD chunks):
-   * a FileStore then spares that hash of a Buffer body and gives the object an ETag that is not an
-   * MD5, as a multipart object's is not. S3 stores still send Content-MD5.
+   * False when the caller has no use for the body's MD5 (zerofs's own objects, such as NBD chunks, and
+   * files uploaded from the staging area, whose checksum is the SHA-256): a FileStore then spares that
+   * hash and gives the object an ETag that is not an MD5, as a multipart object's is not. S3 stores
+   * still send Content-MD5.
    */
   md5?: boolean
   signal?: AbortSignal
