@@ -9,7 +9,7 @@ import {isStoreError, StoreError} from './errors.js'
 import {type FileIdentity, FileStoreCatalog, type ObjectRecord, type UploadRecord} from './file-store-catalog.js'
 import {INTERNAL_DIR, parseKey, type ParsedKey} from './file-store-keys.js'
 import {TreeLister} from './file-store-list.js'
-import {isProcessRunning, sweepTemp, writeTemp, type WriteTempOptions, type WrittenTemp} from './file-store-temp.js'
+import {isProcessRunning, isSha256Etag, linkTemp, sweepTemp, writeTemp, type WriteTempOptions, type WrittenTemp} from './file-store-temp.js'
 import {
   getOptionsOf,
   type CompletedPart, type CopyOptions, type GetOptions, type ListEntry, type ListOptions, type MultipartUpload, type ObjectHead,
@@ -142,8 +142,8 @@ export class FileStore implements ObjectStore {
     }
     const handle = await this.openObject(parsed)
     try {
-      const size = (await handle.stat()).size
-      const end = range.length === undefined ? size : Math.min(size, range.offset + range.length)
+      // Without a length, to the end: the size is needed; with one, a short read tells the end.
+      const end = range.length === undefined ? (await handle.stat()).size : range.offset + range.length
       const buffer = Buffer.allocUnsafe(Math.max(0, end - range.offset))
       let filled = 0
       while (filled < buffer.length) {
@@ -195,7 +195,10 @@ export class FileStore implements ObjectStore {
     } else {
       const handle = await this.openObject(source)
       try {
-        temp = await this.stage(opened, handle.createReadStream({autoClose: false}), 'copy to', key, {signal: options.signal})
+        // A copy of an object without an MD5 ETag gets none either: the same content, the same ETag.
+        const sourceEtag = this.describeHead(opened.catalog, sourceKey, await handle.stat({bigint: true}))?.etag ?? ''
+        temp = await this.stage(opened, handle.createReadStream({autoClose: false}), 'copy to', key,
+          {signal: options.signal, md5: !isSha256Etag(sourceEtag)})
       } finally {
         await handle.close()
       }
@@ -408,6 +411,14 @@ export class FileStore implements ObjectStore {
   private async writeBody(opened: Opened, key: string, body: PutBody, options: PutOptions): Promise<WrittenTemp> {
     const writeOptions = {signal: options.signal, onProgress: options.onProgress, md5: options.md5}
     if (Buffer.isBuffer(body)) return this.stage(opened, body, 'write', key, writeOptions)
+    if (!(body instanceof Readable) && body.final) {
+      try {
+        const linked = await linkTemp(opened.tmp, body.path, writeOptions)
+        if (linked) return linked
+      } catch (error) {
+        throw this.failure(error, 'write', key)
+      }
+    }
     const stream = body instanceof Readable ? body : createReadStream(body.path, {highWaterMark: 1024 * 1024})
     if (options.signal) addAbortSignal(options.signal, stream)
     try {

@@ -67,8 +67,12 @@ export function getOptionsOf(options: GetOptions | AbortSignal | undefined): Get
   return options instanceof AbortSignal ? {signal: options} : options ?? {}
 }
 
-/** What to put: bytes in memory, a local file (hashed, then streamed), or a stream of unknown length. */
-export type PutBody = Buffer | {path: string} | Readable
+/**
+ * What to put: bytes in memory, a local file (hashed, then streamed), or a stream of unknown length.
+ * A file marked `final` is never written again, only deleted (a staged file being uploaded): a
+ * FileStore on the same filesystem links it into place instead of copying it.
+ */
+export type PutBody = Buffer | {path: string; final?: boolean} | Readable
 
 export interface PutOptions {
   metadata?: UserMetadata
