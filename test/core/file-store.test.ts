@@ -364,6 +364,54 @@ describe('FileStore', () => {
     })
   })
 
+  describe('local fast paths', () => {
+    const {store, dir} = useStore()
+
+    it('lists metadata and content type only when asked', async () => {
+      await store().put('meta/a', Buffer.from('a'), {metadata: {mode: '33188'}, contentType: 'text/plain'})
+      const [plain] = await collect(store().list({prefix: 'meta/'}))
+      assert.ok(plain.kind === 'object' && plain.metadata === undefined && plain.contentType === undefined)
+      const [full] = await collect(store().list({prefix: 'meta/', withMetadata: true}))
+      assert.ok(full.kind === 'object')
+      assert.deepEqual(full.metadata, (await store().head('meta/a'))?.metadata)
+      assert.equal(full.contentType, 'text/plain')
+    })
+
+    it('reads a range into one buffer as get streams it, short at the end', async () => {
+      const body = randomBytes(3 * MiB + 5)
+      await store().put('ranged', body)
+      for (const range of [{offset: 0, length: 10}, {offset: MiB - 1, length: MiB + 2}, {offset: 3 * MiB, length: MiB}, {offset: 7}, {offset: body.length}]) {
+        assert.deepEqual(await store().readRange('ranged', range), await readAll(await store().get('ranged', range)))
+      }
+      await rejectsWith(store().readRange('absent', {offset: 0}), 'NotFound')
+    })
+
+    it('links a final file into place instead of copying it, hashed and without an MD5 when asked', async () => {
+      const source = join(dir(), '.zerofs', 'staged-file')
+      const body = randomBytes(MiB + 1)
+      await writeFile(source, body)
+      const result = await store().put('linked', {path: source, final: true}, {md5: false})
+      assert.equal((await stat(source)).ino, (await stat(join(dir(), 'linked'))).ino)
+      assert.deepEqual(await readAll(await store().get('linked')), body)
+      assert.equal(result.sha256, sha256(body))
+      assert.notEqual(result.etag, md5(body))
+      assert.equal((await store().head('linked'))?.etag, result.etag)
+      assert.deepEqual(await readdir(join(dir(), '.zerofs/filestore/tmp')), [])
+      await rm(source)
+      assert.deepEqual(await readAll(await store().get('linked')), body)
+    })
+
+    it('keeps an ETag made from the SHA-256 through a copy, and an MD5 one as an MD5', async () => {
+      const body = randomBytes(1000)
+      const made = await store().put('sha-etag', body, {md5: false})
+      await store().copy('sha-etag', 'sha-etag-copy', {metadata: {}})
+      assert.equal((await store().head('sha-etag-copy'))?.etag, made.etag)
+      await store().put('md5-etag', body)
+      await store().copy('md5-etag', 'md5-etag-copy', {metadata: {}})
+      assert.equal((await store().head('md5-etag-copy'))?.etag, md5(body))
+    })
+  })
+
   describe('opening', () => {
     let parent: string
     before(async () => {

@@ -596,3 +596,33 @@ describeOnStores('fs: large directories', (newWorld) => {
     assert.ok(pages >= 10)
   })
 }, ['s3'])
+
+describeOnStores('fs: listings of a local store', (newWorld) => {
+  it('lists a cold directory with attributes from the FileStore listing alone, without a HEAD per file', async (t) => {
+    const w = await newWorld()
+    t.after(() => w.dispose())
+    for (let i = 0; i < 20; i++) {
+      await w.store.put(`many/f${String(i).padStart(2, '0')}`, Buffer.from(String(i)), {metadata: {mode: String(S_IFREG | 0o600), uid: '7', mtime: String(1_700_000_000 + i)}})
+    }
+    let heads = 0
+    const counted = new Proxy(w.store, {
+      get(target, property, receiver) {
+        if (property === 'head') heads++
+        const value: unknown = Reflect.get(target, property, receiver)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    })
+    const fs = await w.open({store: counted})
+    const dir = await fs.lookup(ROOT_INO, 'many')
+    heads = 0
+    const page = await fs.readdir(dir.ino, 0n, 100, {attributes: true})
+    assert.equal(heads, 0)
+    assert.equal(page.entries.length, 20)
+    for (const [i, entry] of page.entries.entries()) {
+      assert.equal(entry.attr?.mode, S_IFREG | 0o600)
+      assert.equal(entry.attr?.uid, 7)
+      assert.equal(entry.attr?.mtime.sec, 1_700_000_000 + i)
+      assert.equal(entry.attr?.size, String(i).length)
+    }
+  })
+}, ['file'])

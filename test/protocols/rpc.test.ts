@@ -32,6 +32,20 @@ describe('XDR', () => {
     assert.equal(reader.remaining, 0)
   })
 
+  it('attaches large opaque data uncopied: the pieces are the same message, padding included', () => {
+    const data = Buffer.alloc(64 * 1024 + 3, 7)
+    const writer = new XdrWriter().uint32(1).opaque(data).uint32(2)
+    const pieces = writer.toBuffers()
+    assert.ok(pieces.includes(data), 'the data travels by reference')
+    const whole = writer.toBuffer()
+    assert.equal(whole.length, writer.size)
+    assert.deepEqual(Buffer.concat(pieces), whole)
+    const reader = new XdrReader(whole)
+    assert.equal(reader.uint32(), 1)
+    assert.deepEqual(reader.opaque(), data)
+    assert.equal(reader.uint32(), 2)
+  })
+
   it('throws only DecodeError on short, oversized or invalid input', () => {
     assert.throws(() => new XdrReader(Buffer.alloc(3)).uint32(), DecodeError)
     assert.throws(() => new XdrReader(new XdrWriter().uint32(10).toBuffer()).opaque(), DecodeError)

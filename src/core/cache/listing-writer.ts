@@ -1,11 +1,13 @@
 import type {Ino} from '../fs/types.js'
-import type {InodeRow} from './inode-table.js'
+import type {InodeFields, InodeRow} from './inode-table.js'
 import type {MetaCache} from './meta-cache.js'
-import {listedDirFields, listedObjectFields, type OwnerDefaults} from './new-rows.js'
+import type {ObjectHead} from '../store/object-store.js'
+import {headFields, keepsNumber, listedDirFields, listedObjectFields, type OwnerDefaults} from './new-rows.js'
 
 /** A child of the listed directory, as the delimiter listing shows it (names already validated). */
 export type ListedChild =
-  | {kind: 'object'; name: string; size: number; etag: string; lastModified: number}
+  /** `head` when the listing carried the object's metadata: its row is then complete, no HEAD needed. */
+  | {kind: 'object'; name: string; size: number; etag: string; lastModified: number; head?: ObjectHead}
   | {kind: 'dir'; name: string}
 
 type ListedObject = Extract<ListedChild, {kind: 'object'}>
@@ -45,7 +47,7 @@ export class ListingWriter {
     const {inodes, staging} = this.cache
     const row = inodes.child(this.dir, object.name)
     if (!row) {
-      inodes.add(this.dir, object.name, listedObjectFields(object, this.owner, now))
+      inodes.add(this.dir, object.name, this.objectFields(object, now))
       this.changed = true
       return
     }
@@ -58,6 +60,18 @@ export class ListingWriter {
       inodes.update(row.ino, {seenAt: now})
       return
     }
+    if (object.head) {
+      const fields = headFields(object.head, 'object', row, this.owner, now)
+      if (row.etag !== object.etag) this.changed = true
+      if (keepsNumber(row, fields)) {
+        inodes.update(row.ino, fields)
+      } else {
+        inodes.deleteSubtree(row.ino)
+        inodes.add(this.dir, object.name, fields)
+        this.changed = true
+      }
+      return
+    }
     const same = row.etag === object.etag && (row.lastModified === undefined || row.lastModified === object.lastModified)
     if (same) {
       inodes.update(row.ino, {seenAt: now, lastModified: object.lastModified, ...(row.attrsAt === undefined ? {} : {attrsAt: now})})
@@ -68,6 +82,11 @@ export class ListingWriter {
       })
       this.changed = true
     }
+  }
+
+  /** A row for a listed object: complete when the listing carried its metadata, a guess otherwise. */
+  private objectFields(object: ListedObject, now: number): InodeFields {
+    return object.head ? headFields(object.head, 'object', undefined, this.owner, now) : listedObjectFields(object, this.owner, now)
   }
 
   private applyDir(name: string, now: number): void {
@@ -95,9 +114,7 @@ export class ListingWriter {
         this.changed = true
       }
       for (const object of this.shadowed) {
-        if (!inodes.child(this.dir, object.name)) {
-          inodes.add(this.dir, object.name, listedObjectFields(object, this.owner, Date.now()))
-        }
+        if (!inodes.child(this.dir, object.name)) inodes.add(this.dir, object.name, this.objectFields(object, Date.now()))
       }
       inodes.update(this.dir, {listedAt: this.startedAt, ...(this.changed && this.relisting ? {changedAt: Date.now()} : {})})
     })

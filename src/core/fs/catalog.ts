@@ -3,10 +3,10 @@ import {fsError} from '../errors.js'
 import {isDetached, type InodeFields, type InodeRow} from '../cache/inode-table.js'
 import {ListingWriter, type ListedChild} from '../cache/listing-writer.js'
 import type {MetaCache} from '../cache/meta-cache.js'
-import type {OwnerDefaults} from '../cache/new-rows.js'
+import {headFields, keepsNumber, type OwnerDefaults} from '../cache/new-rows.js'
 import type {StagedFile} from '../cache/staging-journal.js'
 import {classifyName, dirPrefix, displayPath, joinPath, markerKey, RESERVED_NAME} from '../layout/keys.js'
-import {defaultMode, parseAttributes} from '../layout/metadata.js'
+import {defaultMode} from '../layout/metadata.js'
 import {maxTimestamp, timestampFromMs} from '../layout/timestamp.js'
 import type {Logger} from '../logger.js'
 import type {ListEntry, ObjectHead, ObjectStore} from '../store/object-store.js'
@@ -68,7 +68,11 @@ export class Catalog {
     return displayPath(this.cache.inodes.pathOf(row.ino) ?? `<inode ${row.ino}>`)
   }
 
-  attrOf(row: InodeRow, staged: StagedFile | undefined = this.cache.staging.get(row.ino)): Attr {
+  /**
+   * What clients see of a row: its attributes with the staged ones on top. `staged` spares the journal
+   * read when the caller knows the entry (null: nothing is staged).
+   */
+  attrOf(row: InodeRow, staged: StagedFile | null = this.cache.staging.get(row.ino) ?? null): Attr {
     const dir = row.type === 'dir'
     let mtime = staged?.mtime ?? row.mtime
     let ctime = staged?.ctime ?? row.ctime
@@ -180,7 +184,7 @@ export class Catalog {
     const {inodes} = this.cache
     const existing = inodes.child(parent, name)
     const fields = this.fieldsOf(probe, existing, Date.now())
-    if (existing && (existing.type === fields.type || (!existing.typeKnown && existing.type !== 'dir' && fields.type !== 'dir'))) {
+    if (existing && keepsNumber(existing, fields)) {
       inodes.update(existing.ino, fields)
       return {...existing, ...fields}
     }
@@ -198,27 +202,7 @@ export class Catalog {
         mtime: time, atime: time, ctime: time, seenAt: now, attrsAt: now,
       }
     }
-    const {head} = probe
-    const {attributes} = parseAttributes(head.metadata, probe.kind, head.lastModified, owner)
-    const sameContent = existing?.etag === head.etag
-    return {
-      type: attributes.type,
-      typeKnown: true,
-      marker: probe.kind === 'marker' ? true : undefined,
-      size: probe.kind === 'marker' ? 0 : head.size,
-      etag: head.etag,
-      lastModified: head.lastModified.getTime(),
-      mode: attributes.mode,
-      uid: attributes.uid,
-      gid: attributes.gid,
-      rdev: attributes.rdev,
-      mtime: attributes.mtime,
-      atime: attributes.atime,
-      ctime: attributes.ctime,
-      target: sameContent ? existing?.target : undefined,
-      seenAt: now,
-      attrsAt: now,
-    }
+    return headFields(probe.head, probe.kind, existing, owner, now)
   }
 
   /** Notes a change among a directory's entries (its mtime and ctime show it). */
@@ -263,7 +247,7 @@ export class Catalog {
     const prefix = dirPrefix(this.path(dir))
     const writer = new ListingWriter(this.cache, dir.ino, this.options.owner)
     let page: ListedChild[] = []
-    for await (const entry of this.options.store.list({prefix, delimiter: '/'})) {
+    for await (const entry of this.options.store.list({prefix, delimiter: '/', withMetadata: true})) {
       const child = listedChild(entry, prefix, dir.ino === ROOT_INO)
       if (child) page.push(child)
       if (page.length >= LISTING_BATCH) {
@@ -282,8 +266,7 @@ export class Catalog {
    * to date: HEADs in parallel, then one transaction records them all. Rows that vanished are dropped.
    */
   async withAttributes(rows: InodeRow[]): Promise<InodeRow[]> {
-    const staged = new Set(this.cache.staging.inos())
-    const stale = rows.filter((row) => row.ino !== ROOT_INO && !this.fresh(row.attrsAt) && !staged.has(row.ino))
+    const stale = this.stale(rows)
     if (stale.length === 0) return rows
     const parentPaths = new Map<Ino, string>()
     const pathOf = (row: InodeRow): string => {
@@ -303,6 +286,18 @@ export class Catalog {
       .filter((row, index): row is InodeRow => row !== undefined && row.ino === rows[index].ino)
   }
 
+  /** Whether withAttributes would find every row's attributes current (and ask the store nothing). */
+  attributesCurrent(rows: InodeRow[]): boolean {
+    return this.stale(rows).length === 0
+  }
+
+  private stale(rows: InodeRow[]): InodeRow[] {
+    const stale = rows.filter((row) => row.ino !== ROOT_INO && !this.fresh(row.attrsAt))
+    if (stale.length === 0) return stale
+    const staged = new Set(this.cache.staging.inos())
+    return stale.filter((row) => !staged.has(row.ino))
+  }
+
   private childPath(parent: InodeRow, name: string): string {
     return joinPath(this.path(parent), name)
   }
@@ -314,7 +309,7 @@ function listedChild(entry: ListEntry, prefix: string, atRoot: boolean): ListedC
   if (entry.kind === 'object' && name === '') return undefined // the directory's own marker
   if (classifyName(name) !== undefined || name.includes('/')) return undefined
   if (atRoot && name === RESERVED_NAME) return undefined
-  return entry.kind === 'object'
-    ? {kind: 'object', name, size: entry.size, etag: entry.etag, lastModified: entry.lastModified.getTime()}
-    : {kind: 'dir', name}
+  if (entry.kind === 'prefix') return {kind: 'dir', name}
+  const {key, size, etag, lastModified, metadata, contentType} = entry
+  return {kind: 'object', name, size, etag, lastModified: lastModified.getTime(), head: metadata && {key, size, etag, lastModified, metadata, contentType}}
 }

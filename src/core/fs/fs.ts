@@ -219,10 +219,13 @@ export class Fs implements PosixFs {
       if (options.attributes) {
         const rows = this.cache.inodes.children(dir, Number(cookie), limit + 1)
         eof = rows.length <= limit
-        const page = await this.catalog.withAttributes(rows.slice(0, limit))
+        const listed = rows.slice(0, limit)
+        const headed = this.catalog.attributesCurrent(listed) ? undefined : await this.catalog.withAttributes(listed)
         const staged = new Set(this.cache.staging.inos())
-        // Rows read again with the staged set, in one tick: an upload may have finished during the HEADs.
-        entries = page.map((child) => ({...toEntry(child), attr: this.catalog.attrOf(this.cache.inodes.get(child.ino) ?? child, staged.has(child.ino) ? this.cache.staging.get(child.ino) : undefined)}))
+        // After HEADs the rows are read again with the staged set, in one tick: an upload may have
+        // finished meanwhile. Without them nothing was awaited since the rows were read.
+        const current = (child: InodeRow): InodeRow => (headed ? this.cache.inodes.get(child.ino) ?? child : child)
+        entries = (headed ?? listed).map((child) => ({...toEntry(child), attr: this.catalog.attrOf(current(child), staged.has(child.ino) ? undefined : null)}))
       } else {
         const children = this.cache.inodes.childEntries(dir, Number(cookie), limit + 1)
         eof = children.length <= limit

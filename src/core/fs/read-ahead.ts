@@ -35,7 +35,8 @@ interface Stream {
 /**
  * Ranged reads of uploaded objects. A reader that continues where it stopped is sequential: its
  * window of blocks fetched ahead in parallel doubles up to `maxWindowBlocks`. Random reads fetch just
- * the bytes asked for, unless cached blocks already hold them.
+ * the bytes asked for, unless cached blocks already hold them. A store with `readRange` (local) is
+ * read directly, neither ahead nor cached.
  */
 export class ReadAhead {
   private readonly cache: BlockCache
@@ -48,6 +49,8 @@ export class ReadAhead {
   async read(object: ObjectVersion, offset: number, length: number): Promise<Buffer> {
     const end = Math.min(offset + length, object.size)
     if (end <= offset) return Buffer.alloc(0)
+    // A local store reads at memory speed, and the OS reads ahead for it.
+    if (this.store.readRange) return this.store.readRange(object.key, {offset, length: end - offset})
     const stream = this.streams.get(object.ino)
     // A read that goes on where the last one ended is sequential (a lone first read is not: reading
     // the head of many files must not fetch megabytes of each).

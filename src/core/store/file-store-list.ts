@@ -1,10 +1,10 @@
-import type {BigIntStats} from 'node:fs'
+import {lstatSync, type BigIntStats} from 'node:fs'
 import {lstat, opendir, readdir} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {INTERNAL_DIR, parseKey} from './file-store-keys.js'
 import {compareKeys} from './key-order.js'
-import type {ListEntry, ObjectInfo} from './object-store.js'
+import type {ListEntry, ObjectHead, ObjectInfo} from './object-store.js'
 
 /**
  * Lists a directory tree as S3 lists a bucket. Keys come out in UTF-8 byte order because each
@@ -13,8 +13,11 @@ import type {ListEntry, ObjectInfo} from './object-store.js'
  * directory's names per level of depth are held at a time; subtrees are read when reached.
  */
 
-/** Describes a regular file or a directory found at a key; undefined when it is no object (a directory without marker). */
-export type DescribeEntry = (key: string, stats: BigIntStats) => ObjectInfo | undefined
+/**
+ * Describes a regular file or a directory found at a key, with its metadata when asked; undefined when
+ * it is no object (a directory without marker).
+ */
+export type DescribeEntry = (key: string, stats: BigIntStats) => ObjectInfo | ObjectHead | undefined
 
 export interface TreeListOptions {
   prefix: string
@@ -65,8 +68,8 @@ export class TreeLister {
     const children = await readChildren(dirPath, dirKey, namePrefix)
     for (let start = 0; start < children.length; start += STAT_BATCH) {
       const batch = children.slice(start, start + STAT_BATCH).map((child) => ({...child, key: keyOf(dirKey, child)}))
-      const stats = await Promise.all(batch.map((child) =>
-        child.directory || !isAfter(child.key, startAfter) ? undefined : lstatOrUndefined(join(this.root, child.key))))
+      const stats = batch.map((child) =>
+        child.directory || !isAfter(child.key, startAfter) ? undefined : lstatOrUndefinedSync(join(this.root, child.key)))
       for (const [i, child] of batch.entries()) {
         signal?.throwIfAborted()
         if (!child.directory) {
@@ -135,6 +138,18 @@ async function lstatOrUndefined(path: string): Promise<BigIntStats | undefined> 
     return await lstat(path, {bigint: true})
   } catch {
     // Gone since the directory was read, or unreadable: not an object.
+    return undefined
+  }
+}
+
+/**
+ * Synchronous: the inode is in the kernel's cache right after the directory was read, so the call
+ * takes microseconds, where a thread-pool round trip per file cost several times the listing.
+ */
+function lstatOrUndefinedSync(path: string): BigIntStats | undefined {
+  try {
+    return lstatSync(path, {bigint: true, throwIfNoEntry: false})
+  } catch {
     return undefined
   }
 }

@@ -1,6 +1,6 @@
 import {createHash, randomBytes} from 'node:crypto'
 import type {BigIntStats} from 'node:fs'
-import {open, readdir, unlink, type FileHandle} from 'node:fs/promises'
+import {link, open, readdir, unlink, type FileHandle} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {sha256Off} from './digest.js'
@@ -28,15 +28,20 @@ export interface WriteTempOptions {
   /** Called with each chunk before it is written (e.g. to hash the parts of a multipart upload). */
   onChunk?: (chunk: Buffer) => void
   /**
-   * False spares the MD5 of a Buffer source: the ETag is then derived from the SHA-256 (and has a
-   * dash, as S3's non-MD5 ETags have), and the SHA-256 is computed off the main thread.
+   * False spares the MD5: the ETag is then derived from the SHA-256 (and has a dash, as S3's non-MD5
+   * ETags have); of a Buffer source the SHA-256 is computed off the main thread.
    */
   md5?: boolean
 }
 
+const tempPath = (dir: string): string => join(dir, `${process.pid}.${randomBytes(8).toString('hex')}`)
+
+/** Errors of link(2) that only say this file cannot be linked there (another filesystem, no hard links). */
+const UNLINKABLE = new Set(['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'])
+
 /** Writes `source` into a new temp file in `dir`, fsyncs it, and returns its digests and stat. */
 export async function writeTemp(dir: string, source: AsyncIterable<Uint8Array> | Buffer, options: WriteTempOptions = {}): Promise<WrittenTemp> {
-  const path = join(dir, `${process.pid}.${randomBytes(8).toString('hex')}`)
+  const path = tempPath(dir)
   const handle = await open(path, 'wx')
   try {
     const written = Buffer.isBuffer(source) && options.md5 === false
@@ -53,23 +58,57 @@ export async function writeTemp(dir: string, source: AsyncIterable<Uint8Array> |
   }
 }
 
+/**
+ * Makes a file that is never written again a temp file in `dir` without copying it: a hard link,
+ * read once for its digests, then fsynced. Undefined when it cannot be linked there (another filesystem).
+ */
+export async function linkTemp(dir: string, source: string, options: WriteTempOptions = {}): Promise<WrittenTemp | undefined> {
+  const path = tempPath(dir)
+  try {
+    await link(source, path)
+  } catch (error) {
+    if (UNLINKABLE.has((error as NodeJS.ErrnoException).code ?? '')) return undefined
+    throw error
+  }
+  try {
+    const handle = await open(path, 'r')
+    try {
+      // The disk flush runs in the thread pool while this thread hashes.
+      const [written] = await Promise.all([
+        writeHashed(undefined, handle.createReadStream({autoClose: false, highWaterMark: READ_CHUNK}), options),
+        handle.sync(),
+      ])
+      return {path, ...written, stats: await handle.stat({bigint: true})}
+    } finally {
+      await handle.close()
+    }
+  } catch (error) {
+    await unlink(path).catch(() => undefined)
+    throw error
+  }
+}
+
+const READ_CHUNK = 1024 * 1024
+
 type Written = Pick<WrittenTemp, 'size' | 'etag' | 'sha256'>
 
-async function writeHashed(handle: FileHandle, chunks: AsyncIterable<Uint8Array> | Buffer[], options: WriteTempOptions): Promise<Written> {
-  const md5 = createHash('md5')
+/** Hashes the chunks and writes them to `handle` (only hashes without one). */
+async function writeHashed(handle: FileHandle | undefined, chunks: AsyncIterable<Uint8Array> | Buffer[], options: WriteTempOptions): Promise<Written> {
+  const md5 = options.md5 === false ? undefined : createHash('md5')
   const sha256 = createHash('sha256')
   let size = 0
   for await (const piece of chunks) {
     options.signal?.throwIfAborted()
     const chunk = Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength)
     options.onChunk?.(chunk)
-    md5.update(chunk)
+    md5?.update(chunk)
     sha256.update(chunk)
-    await handle.write(chunk)
+    await handle?.write(chunk)
     size += chunk.length
     options.onProgress?.(size)
   }
-  return {size, etag: md5.digest('hex'), sha256: sha256.digest('hex')}
+  const sha256Hex = sha256.digest('hex')
+  return {size, etag: md5 ? md5.digest('hex') : sha256Etag(sha256Hex), sha256: sha256Hex}
 }
 
 /** The write and the SHA-256 both run in the thread pool, side by side. */
@@ -81,9 +120,16 @@ async function writeBufferWithoutMd5(handle: FileHandle, bytes: Buffer, options:
   return {size: bytes.length, etag: sha256Etag(sha256), sha256}
 }
 
+const SHA256_ETAG_SUFFIX = '-sha256'
+
 /** A stable ETag from the SHA-256; its dash keeps tools from taking it for an MD5. */
 function sha256Etag(sha256: string): string {
-  return `${sha256.slice(0, 32)}-sha256`
+  return `${sha256.slice(0, 32)}${SHA256_ETAG_SUFFIX}`
+}
+
+/** Whether an ETag was made from the SHA-256 (`md5: false`) rather than being an MD5. */
+export function isSha256Etag(etag: string): boolean {
+  return etag.endsWith(SHA256_ETAG_SUFFIX)
 }
 
 /** Removes temp files whose writing process no longer runs (a crash or kill -9 left them). */

@@ -9,7 +9,7 @@ import {isStoreError, StoreError} from './errors.js'
 import {type FileIdentity, FileStoreCatalog, type ObjectRecord, type UploadRecord} from './file-store-catalog.js'
 import {INTERNAL_DIR, parseKey, type ParsedKey} from './file-store-keys.js'
 import {TreeLister} from './file-store-list.js'
-import {isProcessRunning, sweepTemp, writeTemp, type WriteTempOptions, type WrittenTemp} from './file-store-temp.js'
+import {isProcessRunning, isSha256Etag, linkTemp, sweepTemp, writeTemp, type WriteTempOptions, type WrittenTemp} from './file-store-temp.js'
 import {
   getOptionsOf,
   type CompletedPart, type CopyOptions, type GetOptions, type ListEntry, type ListOptions, type MultipartUpload, type ObjectHead,
@@ -74,7 +74,9 @@ export class FileStore implements ObjectStore {
   /** pageSize has no meaning for a directory walk: entries stream one by one. */
   async *list(options: ListOptions = {}): AsyncGenerator<ListEntry> {
     const {catalog} = await this.open()
-    const lister = new TreeLister(this.root, (key, stats) => this.describe(catalog, key, stats))
+    const lister = new TreeLister(this.root, options.withMetadata
+      ? (key, stats) => this.describeHead(catalog, key, stats)
+      : (key, stats) => this.describe(catalog, key, stats))
     try {
       yield* lister.list({prefix: options.prefix ?? '', delimiter: options.delimiter, startAfter: options.startAfter, signal: options.signal})
     } catch (error) {
@@ -129,6 +131,34 @@ export class FileStore implements ObjectStore {
     }
   }
 
+  /** One positional read into a buffer of the range's length (shorter at the end of the object). */
+  async readRange(key: string, range: Range): Promise<Buffer> {
+    const parsed = parseKey(key)
+    checkRange(range, key)
+    await this.open()
+    if (parsed.marker) {
+      if ((await this.head(key)) === undefined) throw notFound(key)
+      return Buffer.alloc(0)
+    }
+    const handle = await this.openObject(parsed)
+    try {
+      // Without a length, to the end: the size is needed; with one, a short read tells the end.
+      const end = range.length === undefined ? (await handle.stat()).size : range.offset + range.length
+      const buffer = Buffer.allocUnsafe(Math.max(0, end - range.offset))
+      let filled = 0
+      while (filled < buffer.length) {
+        const {bytesRead} = await handle.read(buffer, filled, buffer.length - filled, range.offset + filled)
+        if (bytesRead === 0) break // truncated meanwhile: what is there
+        filled += bytesRead
+      }
+      return buffer.subarray(0, filled)
+    } catch (error) {
+      throw this.failure(error, 'read', key)
+    } finally {
+      await handle.close()
+    }
+  }
+
   /** Writes the body in one piece (it is local), so the result never has a partSize. */
   async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
     const parsed = parseKey(key)
@@ -165,7 +195,10 @@ export class FileStore implements ObjectStore {
     } else {
       const handle = await this.openObject(source)
       try {
-        temp = await this.stage(opened, handle.createReadStream({autoClose: false}), 'copy to', key, {signal: options.signal})
+        // A copy of an object without an MD5 ETag gets none either: the same content, the same ETag.
+        const sourceEtag = this.describeHead(opened.catalog, sourceKey, await handle.stat({bigint: true}))?.etag ?? ''
+        temp = await this.stage(opened, handle.createReadStream({autoClose: false}), 'copy to', key,
+          {signal: options.signal, md5: !isSha256Etag(sourceEtag)})
       } finally {
         await handle.close()
       }
@@ -378,6 +411,14 @@ export class FileStore implements ObjectStore {
   private async writeBody(opened: Opened, key: string, body: PutBody, options: PutOptions): Promise<WrittenTemp> {
     const writeOptions = {signal: options.signal, onProgress: options.onProgress, md5: options.md5}
     if (Buffer.isBuffer(body)) return this.stage(opened, body, 'write', key, writeOptions)
+    if (!(body instanceof Readable) && body.final) {
+      try {
+        const linked = await linkTemp(opened.tmp, body.path, writeOptions)
+        if (linked) return linked
+      } catch (error) {
+        throw this.failure(error, 'write', key)
+      }
+    }
     const stream = body instanceof Readable ? body : createReadStream(body.path, {highWaterMark: 1024 * 1024})
     if (options.signal) addAbortSignal(options.signal, stream)
     try {

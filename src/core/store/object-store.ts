@@ -22,9 +22,12 @@ export interface ObjectHead extends ObjectInfo {
   metadata: UserMetadata
 }
 
-/** One listing entry: an object, or (with a delimiter) a common prefix that ends with the delimiter. */
+/**
+ * One listing entry: an object, or (with a delimiter) a common prefix that ends with the delimiter.
+ * An object carries its metadata and content type only when `withMetadata` was asked and the store had them.
+ */
 export type ListEntry =
-  | ({kind: 'object'} & ObjectInfo)
+  | ({kind: 'object'} & ObjectInfo & Partial<Pick<ObjectHead, 'metadata' | 'contentType'>>)
   | {kind: 'prefix'; prefix: string}
 
 export interface ListOptions {
@@ -36,6 +39,11 @@ export interface ListOptions {
   startAfter?: string
   /** Keys per request (S3 max 1000). */
   pageSize?: number
+  /**
+   * Also give each object's metadata and content type where the store has them at hand without a
+   * request per object (a FileStore reads them anyway); an entry without them needs a head. S3 has no such listing.
+   */
+  withMetadata?: boolean
   signal?: AbortSignal
 }
 
@@ -59,8 +67,12 @@ export function getOptionsOf(options: GetOptions | AbortSignal | undefined): Get
   return options instanceof AbortSignal ? {signal: options} : options ?? {}
 }
 
-/** What to put: bytes in memory, a local file (hashed, then streamed), or a stream of unknown length. */
-export type PutBody = Buffer | {path: string} | Readable
+/**
+ * What to put: bytes in memory, a local file (hashed, then streamed), or a stream of unknown length.
+ * A file marked `final` is never written again, only deleted (a staged file being uploaded): a
+ * FileStore on the same filesystem links it into place instead of copying it.
+ */
+export type PutBody = Buffer | {path: string; final?: boolean} | Readable
 
 export interface PutOptions {
   metadata?: UserMetadata
@@ -76,9 +88,10 @@ export interface PutOptions {
    */
   sha256?: string
   /**
-   * False when the caller has no use for the body's MD5 (zerofs's own objects, such as NBD chunks):
-   * a FileStore then spares that hash of a Buffer body and gives the object an ETag that is not an
-   * MD5, as a multipart object's is not. S3 stores still send Content-MD5.
+   * False when the caller has no use for the body's MD5 (zerofs's own objects, such as NBD chunks, and
+   * files uploaded from the staging area, whose checksum is the SHA-256): a FileStore then spares that
+   * hash and gives the object an ETag that is not an MD5, as a multipart object's is not. S3 stores
+   * still send Content-MD5.
    */
   md5?: boolean
   signal?: AbortSignal
@@ -130,6 +143,13 @@ export interface ObjectStore {
    * answers with more); throws StoreError NotFound, and PreconditionFailed for `ifMatch` (see GetOptions).
    */
   get(key: string, range?: Range, options?: GetOptions | AbortSignal): Promise<Readable>
+
+  /**
+   * Optional, for stores that read a range into memory at once with no stream in between (a local
+   * directory): the bytes of a range in one buffer, as `get` would stream them. A store that has it
+   * is local, and read-ahead or a block cache in front of it would only copy bytes.
+   */
+  readRange?(key: string, range: Range): Promise<Buffer>
 
   /**
    * Writes a whole object atomically: readers see the old or the new object, never a torn one.

@@ -36,6 +36,8 @@ export interface Readdirplus3Args {
 /** post_op_attr with fattr3 and post_op_fh3 with a handle, or the two "absent" words. */
 const WITH_ATTRIBUTES = 4 + 84 + 4 + 4 + FILE_HANDLE_SIZE
 const WITHOUT_ATTRIBUTES = 4 + 4
+/** An entry with the shortest name and attributes: pages of maxcount / this fill a reply at one read. */
+const SMALLEST_ENTRY = entry3Size('x') + WITH_ATTRIBUTES
 
 export const readdirplus: Nfs3Procedure<Readdirplus3Args> = {
   name: 'READDIRPLUS',
@@ -59,7 +61,7 @@ export const readdirplus: Nfs3Procedure<Readdirplus3Args> = {
       cookie: args.cookie,
       cookieverf: args.cookieverf,
       attributes: true,
-      pageSize: Math.min(1000, Math.max(1, Math.ceil(Math.min(maxLeft / 160, dirLeft / 32)))),
+      pageSize: Math.min(1000, Math.max(1, Math.ceil(Math.min(maxLeft / SMALLEST_ENTRY, dirLeft / entry3Size('x'))))),
       fits(entry, first) {
         const info = entry3Size(entry.name)
         const size = info + (entry.attr ? WITH_ATTRIBUTES : WITHOUT_ATTRIBUTES)

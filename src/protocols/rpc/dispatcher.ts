@@ -20,8 +20,16 @@ export interface RpcLogger {
 export class RpcDispatcher {
   constructor(private readonly programs: readonly RpcProgram[], private readonly logger: RpcLogger) {}
 
-  /** Never throws. 'drop' when the message is not a call at all (a stream transport then closes). */
-  async dispatch(message: Buffer, context: CallContext): Promise<Buffer | 'drop'> {
+  /**
+   * The reply as pieces to send in order (see encodeSuccess). Never throws. 'drop' when the message is
+   * not a call at all (a stream transport then closes).
+   */
+  async dispatch(message: Buffer, context: CallContext): Promise<Buffer[] | 'drop'> {
+    const reply = await this.reply(message, context)
+    return Buffer.isBuffer(reply) ? [reply] : reply
+  }
+
+  private async reply(message: Buffer, context: CallContext): Promise<Buffer | Buffer[] | 'drop'> {
     const {logger} = this
     const peer = `${context.remoteAddress}:${context.remotePort}`
     let call: RpcCall

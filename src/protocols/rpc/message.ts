@@ -79,10 +79,11 @@ export function acceptedReplyHeader(xid: number, acceptStat: number): XdrWriter 
   return new XdrWriter().uint32(xid).uint32(REPLY).uint32(MSG_ACCEPTED).uint32(AUTH_NONE).uint32(0).uint32(acceptStat)
 }
 
-export function encodeSuccess(xid: number, writeResults: (writer: XdrWriter) => void): Buffer {
+/** The reply as pieces to send in order (large data is not copied into the header's buffer). */
+export function encodeSuccess(xid: number, writeResults: (writer: XdrWriter) => void): Buffer[] {
   const writer = acceptedReplyHeader(xid, SUCCESS)
   writeResults(writer)
-  return writer.toBuffer()
+  return writer.toBuffers()
 }
 
 /** PROG_UNAVAIL, PROC_UNAVAIL, GARBAGE_ARGS, SYSTEM_ERR: no body. */

@@ -78,11 +78,12 @@ export class RpcServer {
       if (this.closing || active >= maxInFlight || blockedOnDrain) socket.pause()
       else socket.resume()
     }
-    const send = (reply: Buffer): void => {
+    const send = (reply: Buffer[]): void => {
       if (socket.destroyed) return
       socket.cork()
-      socket.write(recordHeader(reply.length))
-      const flushed = socket.write(reply)
+      socket.write(recordHeader(reply.reduce((total, piece) => total + piece.length, 0)))
+      let flushed = true
+      for (const piece of reply) flushed = socket.write(piece)
       socket.uncork()
       if (!flushed && !blockedOnDrain) {
         blockedOnDrain = true

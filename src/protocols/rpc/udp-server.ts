@@ -39,7 +39,8 @@ export class RpcUdpServer {
       if (message.length > MAX_DATAGRAM) return
       const done = this.dispatcher.dispatch(message, {remoteAddress: sender.address, remotePort: sender.port})
         .then((reply) => {
-          if (reply !== 'drop' && reply.length <= MAX_DATAGRAM) socket.send(reply, sender.port, sender.address)
+          const datagram = reply === 'drop' ? undefined : Buffer.concat(reply)
+          if (datagram && datagram.length <= MAX_DATAGRAM) socket.send(datagram, sender.port, sender.address)
         })
         .finally(() => this.inFlight.delete(done))
       this.inFlight.add(done)

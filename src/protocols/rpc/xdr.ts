@@ -98,11 +98,20 @@ export class XdrReader {
   }
 }
 
+/**
+ * Opaque data at least this long is attached by reference instead of copied (READ data): the
+ * message is then several pieces, which a stream transport writes one after another.
+ */
+const ATTACH_MIN = 64 * 1024
+
 export class XdrWriter {
   private buffer: Buffer
   private length = 0
+  /** Pieces before `buffer`: what was written before each attached opaque, and the opaque itself. */
+  private readonly sealed: Buffer[] = []
+  private sealedLength = 0
 
-  constructor(initialSize = 256) {
+  constructor(private readonly initialSize = 256) {
     this.buffer = Buffer.allocUnsafe(initialSize)
   }
 
@@ -119,7 +128,7 @@ export class XdrWriter {
   }
 
   get size(): number {
-    return this.length
+    return this.sealedLength + this.length
   }
 
   uint32(value: number): this {
@@ -151,6 +160,7 @@ export class XdrWriter {
   }
 
   fixedOpaque(bytes: Uint8Array): this {
+    if (bytes.length >= ATTACH_MIN) return this.attach(bytes)
     const start = this.reserve(bytes.length + padding(bytes.length))
     this.buffer.set(bytes, start)
     this.buffer.fill(0, start + bytes.length, this.length)
@@ -171,13 +181,32 @@ export class XdrWriter {
     return this
   }
 
-  /** Patches a uint32 written earlier (e.g. a length known only at the end). */
+  /** Patches a uint32 written earlier (e.g. a length known only at the end), after the last attached opaque. */
   setUint32(at: number, value: number): this {
-    this.buffer.writeUInt32BE(value >>> 0, at)
+    if (at < this.sealedLength) throw new RangeError('XdrWriter.setUint32: the position lies before attached data')
+    this.buffer.writeUInt32BE(value >>> 0, at - this.sealedLength)
     return this
   }
 
+  /** The message in one buffer (copied together when opaque data was attached). */
   toBuffer(): Buffer {
-    return this.buffer.subarray(0, this.length)
+    const pieces = this.toBuffers()
+    return pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, this.size)
+  }
+
+  /** The message as the pieces to send in order, attached opaque data among them uncopied. */
+  toBuffers(): Buffer[] {
+    return [...this.sealed, this.buffer.subarray(0, this.length)]
+  }
+
+  private attach(bytes: Uint8Array): this {
+    const piece = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    this.sealed.push(this.buffer.subarray(0, this.length), piece)
+    this.sealedLength += this.length + piece.length
+    this.buffer = Buffer.allocUnsafe(this.initialSize)
+    this.length = 0
+    const start = this.reserve(padding(piece.length))
+    this.buffer.fill(0, start, this.length)
+    return this
   }
 }
