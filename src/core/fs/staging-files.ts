@@ -1,4 +1,4 @@
-import {open, rm, type FileHandle} from 'node:fs/promises'
+import {copyFile, open, rename, rm, type FileHandle} from 'node:fs/promises'
 import type {Ino} from './types.js'
 
 const MAX_OPEN = 64
@@ -7,6 +7,12 @@ const MAX_OPEN = 64
  * The data files of staged inodes (`staging/<ino>`, sparse), with a small pool of open handles.
  * Callers serialise access per inode. Block devices keep their chunk files the same way, keyed by
  * chunk index.
+ *
+ * A data file may also be an object: a FileStore takes a file it uploads by a hard link (PutBody
+ * `final`). Such a file is never written through that link: creating a data file replaces the path
+ * (never truncates the inode), and a data file opened with another link (after a crash between the
+ * upload and the removal of the data file, or an upload that failed after publishing) is first
+ * copied to an inode of its own.
  */
 export class StagingFiles<K = Ino> {
   private readonly handles = new Map<K, Promise<FileHandle>>()
@@ -21,6 +27,7 @@ export class StagingFiles<K = Ino> {
   /** Creates (or empties) the data file of a newly staged inode, with the given length. */
   async create(ino: K, size: number): Promise<void> {
     await this.close(ino)
+    await rm(this.pathOf(ino), {force: true})
     const handle = await open(this.pathOf(ino), 'w+')
     await handle.truncate(size)
     this.remember(ino, Promise.resolve(handle))
@@ -94,10 +101,26 @@ export class StagingFiles<K = Ino> {
       this.handles.set(ino, existing)
       return existing
     }
-    const opening = open(this.pathOf(ino), 'r+')
+    const opening = this.openOwn(this.pathOf(ino))
     opening.catch(() => this.handles.delete(ino))
     this.remember(ino, opening)
     return opening
+  }
+
+  /** Opens a data file for writing, first giving it an inode of its own if another link shares it. */
+  private async openOwn(path: string): Promise<FileHandle> {
+    const handle = await open(path, 'r+')
+    if ((await handle.stat()).nlink <= 1) return handle
+    await handle.close()
+    const copy = `${path}.unshared`
+    try {
+      await copyFile(path, copy)
+      await rename(copy, path)
+    } catch (error) {
+      await rm(copy, {force: true})
+      throw error
+    }
+    return open(path, 'r+')
   }
 
   private remember(ino: K, handle: Promise<FileHandle>): void {

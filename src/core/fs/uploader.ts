@@ -58,8 +58,15 @@ export class Uploader {
     await this.fill(staged, 0, staged.size)
     await this.files.truncate(staged.ino, staged.size)
     // No MD5: a FileStore would hash the file twice for an ETag nothing reads as a checksum (S3 stores send Content-MD5 anyway).
-    // Final: nothing writes a staged file while it is uploaded (the inode's mutex), and after the upload it is only deleted.
-    const result = await this.store.put(key, {path: this.files.path(staged.ino), final: true}, {metadata, md5: false})
+    // Final: nothing writes a staged file while it is uploaded (the inode's mutex); after, it is deleted, and a write that
+    // comes first (a crash in between) gets a copy of its own (StagingFiles).
+    let result
+    try {
+      result = await this.store.put(key, {path: this.files.path(staged.ino), final: true}, {metadata, md5: false})
+    } finally {
+      // The store may now share the file (even if the put failed late): the next write reopens it, and gets its own copy.
+      await this.files.close(staged.ino)
+    }
     return {etag: result.etag, size: result.size, sha256: result.sha256}
   }
 
