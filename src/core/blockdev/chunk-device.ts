@@ -9,6 +9,7 @@ import {KeyedMutex} from '../fs/locks.js'
 import {StagingFiles} from '../fs/staging-files.js'
 import {silentLogger, type Logger} from '../logger.js'
 import {isStoreError} from '../store/errors.js'
+import {FileStore} from '../store/file-store.js'
 import type {ObjectStore} from '../store/object-store.js'
 import {BufferPool} from './buffer-pool.js'
 import {ChunkPresence} from './chunk-presence.js'
@@ -128,6 +129,11 @@ export class ChunkDevice implements BlockDevice {
   /** Whole-chunk buffers of upload snapshots. */
   private readonly buffers: BufferPool
   private readonly fresh: FreshChunks
+  /**
+   * The store when its objects are local files: chunks the cache does not hold are read straight
+   * from their objects instead of being copied into the cache first.
+   */
+  private readonly local?: FileStore
 
   private constructor(
     private readonly store: ObjectStore,
@@ -148,6 +154,7 @@ export class ChunkDevice implements BlockDevice {
     this.fresh = new FreshChunks(Math.max(1, Math.floor(FRESH_BYTES / manifest.chunkSize)))
     this.files = new StagingFiles<number>((index) => join(chunkFilesDir(dir), chunkName(index)))
     this.journal = new DirtyJournal(dirtyJournalDir(dir))
+    if (store instanceof FileStore) this.local = store
   }
 
   /** Opens (and creates, grows or shrinks) a device; uploads what a previous run left dirty before it returns. */
@@ -185,12 +192,15 @@ export class ChunkDevice implements BlockDevice {
     // A read whose previous chunk is cached continues a sequential reader (one per connection of a
     // multi-connection client, each in its own region): the chunks after it are fetched ahead.
     const first = Math.floor(offset / this.chunkSize)
-    if (length > 0 && (first === 0 || this.states.get(first - 1)?.cached === true)) this.readAhead(Math.floor((offset + length - 1) / this.chunkSize) + 1)
+    const sequential = length > 0 && (first === 0 || this.states.get(first - 1)?.cached === true)
+    if (sequential && this.local === undefined) this.readAhead(Math.floor((offset + length - 1) / this.chunkSize) + 1)
     const pieces = [...piecesOf(offset, length, this.chunkSize)]
-    const readPiece = (piece: Piece): Promise<Buffer> | undefined => this.readsAsZeros(piece.index)
-      ? undefined
-      : this.withCachedChunk(piece.index, 'fetch', async () =>
+    const readPiece = (piece: Piece): Promise<Buffer | undefined> | undefined => {
+      if (this.readsAsZeros(piece.index)) return undefined
+      if (this.local !== undefined && this.states.get(piece.index)?.cached !== true) return this.readStored(this.local, piece)
+      return this.withCachedChunk(piece.index, 'fetch', async () =>
         this.fresh.slice(piece.index, piece.offset, piece.length) ?? this.files.read(piece.index, piece.offset, piece.length))
+    }
     if (pieces.length === 1) return (await readPiece(pieces[0])) ?? Buffer.alloc(length)
     const result = Buffer.alloc(length)
     await Promise.all(pieces.map(async (piece) => (await readPiece(piece))?.copy(result, piece.at)))
@@ -268,6 +278,23 @@ export class ChunkDevice implements BlockDevice {
         .catch((error: unknown) => this.logger.debug(`device ${this.name}: read-ahead of chunk ${index}: ${(error as Error).message}`))
         .finally(() => this.prefetching.delete(index))
     }
+  }
+
+  /**
+   * A piece of a chunk the cache does not hold, read from its object in a local store (undefined:
+   * zeros). A change racing the read is a request in flight beside it, which may be seen or not.
+   */
+  private async readStored(store: FileStore, piece: Piece): Promise<Buffer | undefined> {
+    const data = Buffer.allocUnsafe(piece.length)
+    let read: number
+    try {
+      read = await store.readAt(chunkKey(this.name, piece.index), piece.offset, data)
+    } catch (error) {
+      // Deleted by a trim meanwhile: a chunk without an object reads as zeros.
+      if (isStoreError(error, 'NotFound')) return undefined
+      throw fsError('EIO', 'read', this.name, {cause: error, detail: `chunk ${piece.index}: ${(error as Error).message}`})
+    }
+    return data.fill(0, read)
   }
 
   private async writePiece(piece: Piece, data: Buffer): Promise<void> {

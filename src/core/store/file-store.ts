@@ -129,6 +129,32 @@ export class FileStore implements ObjectStore {
     }
   }
 
+  /**
+   * Reads an object's bytes from `offset` into `target` with positional reads, as a local file is
+   * read (no stream, no copy); returns how many bytes were read, fewer than asked at the object's
+   * end. Throws StoreError NotFound for a missing key (and for a marker, which holds no bytes).
+   */
+  async readAt(key: string, offset: number, target: Buffer): Promise<number> {
+    const parsed = parseKey(key)
+    checkRange({offset, length: target.length}, key)
+    await this.open()
+    if (parsed.marker) throw notFound(key)
+    const handle = await this.openObject(parsed)
+    try {
+      let done = 0
+      while (done < target.length) {
+        const {bytesRead} = await handle.read(target, done, target.length - done, offset + done)
+        if (bytesRead === 0) break
+        done += bytesRead
+      }
+      return done
+    } catch (error) {
+      throw this.failure(error, 'read', key)
+    } finally {
+      await handle.close()
+    }
+  }
+
   /** Writes the body in one piece (it is local), so the result never has a partSize. */
   async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
     const parsed = parseKey(key)
