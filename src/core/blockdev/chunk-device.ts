@@ -11,6 +11,7 @@ import {silentLogger, type Logger} from '../logger.js'
 import {isStoreError} from '../store/errors.js'
 import {FileStore} from '../store/file-store.js'
 import type {ObjectStore} from '../store/object-store.js'
+import {FileHasher} from '../transfer/file-hasher.js'
 import {BufferPool} from './buffer-pool.js'
 import {ChunkPresence} from './chunk-presence.js'
 import {FreshChunks} from './fresh-chunks.js'
@@ -39,6 +40,7 @@ const READ_AHEAD_BYTES = 16 * MiB
 const FRESH_BYTES = 32 * MiB
 /** A failed background upload is not tried again sooner than this; waiters for space look again as often. */
 const RETRY_MS = 1000
+const CHUNK_CONTENT_TYPE = 'application/octet-stream'
 
 export interface OpenDeviceOptions {
   store: ObjectStore
@@ -134,6 +136,8 @@ export class ChunkDevice implements BlockDevice {
    * from their objects instead of being copied into the cache first.
    */
   private readonly local?: FileStore
+  /** Hashes chunk files handed to a local store, on threads of their own (started at the first). */
+  private hasher?: FileHasher
 
   private constructor(
     private readonly store: ObjectStore,
@@ -249,6 +253,7 @@ export class ChunkDevice implements BlockDevice {
       await this.flush()
     } finally {
       await this.files.closeAll()
+      await this.hasher?.close()
       this.lock.release()
     }
   }
@@ -264,7 +269,7 @@ export class ChunkDevice implements BlockDevice {
   /** True when the chunk is zeros without looking at it: no object and no local copy, or a pending delete. */
   private readsAsZeros(index: number): boolean {
     const state = this.states.get(index)
-    return state === undefined ? !this.presence.has(index) : !state.cached
+    return state === undefined || (!state.cached && !isDirty(state)) ? !this.presence.has(index) : !state.cached
   }
 
   /** Starts fetching the chunks from `first` on that are in the store and not cached (in the background). */
@@ -362,7 +367,7 @@ export class ChunkDevice implements BlockDevice {
 
   private async fill(index: number, current: ChunkState | undefined, fill: 'fetch' | 'empty'): Promise<ChunkState> {
     this.fresh.delete(index)
-    const data = fill === 'fetch' && current === undefined && this.presence.has(index) ? await this.fetch(index) : undefined
+    const data = fill === 'fetch' && !this.readsAsZeros(index) ? await this.fetch(index) : undefined
     await this.files.create(index, this.chunkSize)
     if (data !== undefined) {
       await this.files.write(index, 0, data)
@@ -482,30 +487,81 @@ export class ChunkDevice implements BlockDevice {
 
   /** One whole-chunk PUT (or DELETE) of a snapshot taken under the chunk's lock. */
   private async uploadNow(index: number, state: ChunkState): Promise<void> {
+    if (this.local !== undefined) return this.locks.run(index, () => this.storeChunkFile(index, state))
     const snapshot = await this.locks.run(index, async () => ({
       gen: state.gen,
       data: state.cached ? await this.files.readInto(index, 0, this.buffers.take()) : undefined,
     }))
+    if (snapshot.gen <= state.storedGen) {
+      if (snapshot.data !== undefined) this.buffers.give(snapshot.data)
+      return
+    }
     const key = chunkKey(this.name, index)
     try {
-      if (snapshot.gen <= state.storedGen) return
       if (snapshot.data === undefined) await this.store.delete([key])
-      else await this.store.put(key, snapshot.data, {contentType: 'application/octet-stream', md5: false})
+      else await this.store.put(key, snapshot.data, {contentType: CHUNK_CONTENT_TYPE, md5: false})
     } catch (error) {
-      state.failedAt = Date.now()
-      throw fsError('EIO', 'flush', this.name, {cause: error, detail: `upload of ${key}: ${(error as Error).message}`})
+      throw this.uploadFailed(state, key, error)
     } finally {
       if (snapshot.data !== undefined) this.buffers.give(snapshot.data)
     }
-    state.failedAt = undefined
     await this.locks.run(index, async () => {
-      this.presence.set(index, snapshot.data !== undefined)
-      state.storedGen = Math.max(state.storedGen, snapshot.gen)
-      if (isDirty(state)) return
-      await this.journal.clear(index)
-      state.marked = false
-      if (!state.cached && this.states.get(index) === state) this.states.delete(index)
+      this.stored(index, state, snapshot.gen, snapshot.data !== undefined)
+      await this.clearMarker(index, state)
     })
+  }
+
+  /**
+   * The upload to a local store, under the chunk's lock from start to end: the chunk's file itself
+   * becomes the object (linked in, not copied), so the chunk leaves the cache, and its later reads
+   * go to the object.
+   */
+  private async storeChunkFile(index: number, state: ChunkState): Promise<void> {
+    const gen = state.gen
+    if (gen <= state.storedGen) return
+    const key = chunkKey(this.name, index)
+    const present = state.cached
+    try {
+      if (!present) {
+        await this.store.delete([key])
+      } else {
+        const path = this.files.path(index)
+        this.hasher ??= new FileHasher(1)
+        const {digest} = await this.hasher.hash(path, {kind: 'sha256'})
+        await this.store.put(key, {path}, {contentType: CHUNK_CONTENT_TYPE, md5: false, sha256: digest, adopt: true})
+      }
+    } catch (error) {
+      throw this.uploadFailed(state, key, error)
+    }
+    this.stored(index, state, gen, present)
+    if (present) {
+      // The object now is the file: the cache lets go of it before anything could change it.
+      state.cached = false
+      this.occupied--
+      this.fresh.delete(index)
+      await this.files.remove(index).catch((error: unknown) => this.logger.warn(`device ${this.name}: ${(error as Error).message}`))
+    }
+    await this.clearMarker(index, state)
+  }
+
+  private uploadFailed(state: ChunkState, key: string, error: unknown): Error {
+    state.failedAt = Date.now()
+    return fsError('EIO', 'flush', this.name, {cause: error, detail: `upload of ${key}: ${(error as Error).message}`})
+  }
+
+  /** Under the chunk's lock, once the store holds the chunk as of change `gen` (or has no object for it). */
+  private stored(index: number, state: ChunkState, gen: number, present: boolean): void {
+    state.failedAt = undefined
+    this.presence.set(index, present)
+    state.storedGen = Math.max(state.storedGen, gen)
+  }
+
+  /** Under the chunk's lock: a chunk the store holds as written needs no marker, nor a state once uncached. */
+  private async clearMarker(index: number, state: ChunkState): Promise<void> {
+    if (isDirty(state)) return
+    await this.journal.clear(index)
+    state.marked = false
+    if (!state.cached && this.states.get(index) === state) this.states.delete(index)
   }
 
   private notify(): void {

@@ -1,9 +1,9 @@
 import {createHash, randomBytes} from 'node:crypto'
 import type {BigIntStats} from 'node:fs'
-import {open, readdir, unlink, type FileHandle} from 'node:fs/promises'
+import {link, open, readdir, unlink, type FileHandle} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {sha256Off} from './digest.js'
+import {digestFile, sha256Off} from './digest.js'
 
 /**
  * Temp files of the FileStore: every write lands in `.zerofs/filestore/tmp/` first, hashed while it
@@ -48,6 +48,40 @@ export async function writeTemp(dir: string, source: AsyncIterable<Uint8Array> |
     return {path, ...written, stats}
   } catch (error) {
     await handle.close().catch(() => undefined)
+    await unlink(path).catch(() => undefined)
+    throw error
+  }
+}
+
+/**
+ * Makes a second name in `dir` for the finished file `source` (a hard link: no byte is copied) and
+ * fsyncs it; its digests are `sha256` when given with `md5: false`, else read from the file.
+ * Undefined when `source` is on another filesystem, or the filesystem has no hard links.
+ */
+export async function linkTemp(dir: string, source: string, options: {sha256?: string; md5?: boolean}): Promise<WrittenTemp | undefined> {
+  const path = join(dir, `${process.pid}.${randomBytes(8).toString('hex')}`)
+  try {
+    await link(source, path)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'EXDEV' || code === 'EPERM' || code === 'ENOTSUP' || code === 'EMLINK') return undefined
+    throw error
+  }
+  try {
+    const handle = await open(path, 'r')
+    let stats: BigIntStats
+    try {
+      await handle.sync()
+      stats = await handle.stat({bigint: true})
+    } finally {
+      await handle.close()
+    }
+    if (options.sha256 !== undefined && options.md5 === false) {
+      return {path, size: Number(stats.size), etag: sha256Etag(options.sha256), sha256: options.sha256, stats}
+    }
+    const digest = await digestFile(path)
+    return {path, size: digest.size, etag: options.md5 === false ? sha256Etag(digest.sha256) : digest.md5, sha256: digest.sha256, stats}
+  } catch (error) {
     await unlink(path).catch(() => undefined)
     throw error
   }

@@ -9,7 +9,7 @@ import {isStoreError, StoreError} from './errors.js'
 import {type FileIdentity, FileStoreCatalog, type ObjectRecord, type UploadRecord} from './file-store-catalog.js'
 import {INTERNAL_DIR, parseKey, type ParsedKey} from './file-store-keys.js'
 import {TreeLister} from './file-store-list.js'
-import {isProcessRunning, sweepTemp, writeTemp, type WriteTempOptions, type WrittenTemp} from './file-store-temp.js'
+import {isProcessRunning, linkTemp, sweepTemp, writeTemp, type WriteTempOptions, type WrittenTemp} from './file-store-temp.js'
 import {
   getOptionsOf,
   type CompletedPart, type CopyOptions, type GetOptions, type ListEntry, type ListOptions, type MultipartUpload, type ObjectHead,
@@ -404,6 +404,12 @@ export class FileStore implements ObjectStore {
   private async writeBody(opened: Opened, key: string, body: PutBody, options: PutOptions): Promise<WrittenTemp> {
     const writeOptions = {signal: options.signal, onProgress: options.onProgress, md5: options.md5}
     if (Buffer.isBuffer(body)) return this.stage(opened, body, 'write', key, writeOptions)
+    if (options.adopt && !(body instanceof Readable)) {
+      const linked = await linkTemp(opened.tmp, body.path, options).catch((error: unknown) => {
+        throw this.failure(error, 'write', key)
+      })
+      if (linked !== undefined) return linked
+    }
     const stream = body instanceof Readable ? body : createReadStream(body.path, {highWaterMark: 1024 * 1024})
     if (options.signal) addAbortSignal(options.signal, stream)
     try {

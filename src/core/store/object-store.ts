@@ -81,6 +81,13 @@ export interface PutOptions {
    * MD5, as a multipart object's is not. S3 stores still send Content-MD5.
    */
   md5?: boolean
+  /**
+   * A `{path}` body may become the object itself instead of being copied: a FileStore on the same
+   * filesystem links the file in (other stores read it as usual). The caller must not change the
+   * file afterwards (removing its name is fine). Given `sha256` and `md5: false` too, a FileStore
+   * takes the digest on trust and reads nothing.
+   */
+  adopt?: boolean
   signal?: AbortSignal
   onProgress?: (bytesSent: number) => void
 }
