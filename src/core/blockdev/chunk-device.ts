@@ -213,9 +213,13 @@ export class ChunkDevice implements BlockDevice {
 
   async write(offset: number, data: Buffer): Promise<void> {
     this.check('write', offset, data.length)
-    await Promise.all([...piecesOf(offset, data.length, this.chunkSize)].map((piece) =>
-      this.writePiece(piece, data.subarray(piece.at, piece.at + piece.length))))
-    this.changed()
+    // Every piece settled, not just the first failed: none may still be reading `data` after the call.
+    try {
+      await allSettledOrThrow([...piecesOf(offset, data.length, this.chunkSize)].map((piece) =>
+        this.writePiece(piece, data.subarray(piece.at, piece.at + piece.length))))
+    } finally {
+      this.changed()
+    }
   }
 
   async trim(offset: number, length: number): Promise<void> {
@@ -237,11 +241,9 @@ export class ChunkDevice implements BlockDevice {
   async flush(range?: {offset: number; length: number}): Promise<void> {
     const first = range === undefined ? 0 : Math.floor(range.offset / this.chunkSize)
     const last = range === undefined ? Infinity : Math.floor((range.offset + Math.max(range.length, 1) - 1) / this.chunkSize)
-    const waits = [...this.states]
+    await allSettledOrThrow([...this.states]
       .filter(([index, state]) => isDirty(state) && index >= first && index <= last)
-      .map(([index, state]) => this.ensureStored(index, state.gen))
-    const failure = (await Promise.allSettled(waits)).find((result) => result.status === 'rejected')
-    if (failure !== undefined) throw failure.reason
+      .map(([index, state]) => this.ensureStored(index, state.gen)))
   }
 
   /** Uploads everything dirty and gives up the device; a failed upload stays journaled for the next open. */
@@ -648,6 +650,12 @@ export class ChunkDevice implements BlockDevice {
     }
     await this.store.delete(beyond())
   }
+}
+
+/** Waits for every promise to settle, then throws the first failure, if any. */
+async function allSettledOrThrow(promises: Array<Promise<void>>): Promise<void> {
+  const failure = (await Promise.allSettled(promises)).find((result) => result.status === 'rejected')
+  if (failure !== undefined) throw failure.reason
 }
 
 function newState(): ChunkState {

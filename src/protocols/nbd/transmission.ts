@@ -4,8 +4,12 @@ import type {Logger} from '../../core/logger.js'
 import {execute} from './commands.js'
 import {MAX_PAYLOAD, NBD_CMD_DISC, NBD_CMD_READ, NBD_CMD_WRITE, NBD_EINVAL, NBD_REQUEST_SIZE, NBD_ESHUTDOWN} from './constants.js'
 import {toNbdError} from './nbd-error.js'
+import {PayloadPool} from './payload-pool.js'
 import {decodeRequest, simpleReplyHeader, type NbdRequest} from './request.js'
 import type {StreamReader} from './stream-reader.js'
+
+/** Idle write payload buffers a connection keeps for its next requests. */
+const IDLE_PAYLOAD_BYTES = 8 * 1024 * 1024
 
 export interface TransmissionOptions {
   /** Requests executing at once; no further request is read beyond it. */
@@ -22,6 +26,7 @@ export interface TransmissionOptions {
  */
 export async function transmit(reader: StreamReader, socket: Socket, device: BlockDevice, options: TransmissionOptions): Promise<void> {
   const inFlight = new Set<Promise<void>>()
+  const payloads = new PayloadPool(IDLE_PAYLOAD_BYTES)
   let drained: Promise<void> | undefined
   const send = (header: Buffer, data?: Buffer): void => {
     if (socket.destroyed) return
@@ -62,13 +67,17 @@ export async function transmit(reader: StreamReader, socket: Socket, device: Blo
           send(simpleReplyHeader(request.handle, NBD_EINVAL))
           continue
         }
-        payload = await reader.read(request.length)
+        payload = await reader.readInto(payloads.take(request.length))
       }
       if (options.stopping()) {
         send(simpleReplyHeader(request.handle, NBD_ESHUTDOWN))
         continue
       }
-      const done: Promise<void> = answer(request, payload).finally(() => inFlight.delete(done))
+      const done: Promise<void> = answer(request, payload).finally(() => {
+        inFlight.delete(done)
+        // The device has let go of the payload once its write is settled.
+        if (payload !== undefined) payloads.give(payload)
+      })
       inFlight.add(done)
     }
   } finally {
