@@ -28,12 +28,21 @@ export async function transmit(reader: StreamReader, socket: Socket, device: Blo
   const inFlight = new Set<Promise<void>>()
   const payloads = new PayloadPool(IDLE_PAYLOAD_BYTES)
   let drained: Promise<void> | undefined
+  let corked = false
   const send = (header: Buffer, data?: Buffer): void => {
     if (socket.destroyed) return
-    socket.cork()
+    if (!corked) {
+      // The replies that complete in one turn of the event loop leave in one write: one system
+      // call (and one wake-up of the client) for many small WRITE replies instead of one each.
+      corked = true
+      socket.cork()
+      setImmediate(() => {
+        corked = false
+        socket.uncork()
+      })
+    }
     let flushed = socket.write(header)
     if (data !== undefined) flushed = socket.write(data)
-    socket.uncork()
     if (!flushed && drained === undefined) {
       drained = new Promise((resolve) => socket.once('drain', () => {
         drained = undefined
