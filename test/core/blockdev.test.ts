@@ -248,3 +248,19 @@ describeOnStores('blockdev: a device of chunk objects', (newWorld) => {
     assert.equal(chunkKey(CRASH_DEVICE.name, 8).endsWith('0000000000000008'), true)
   })
 })
+
+describeOnStores('blockdev: a device on a local store', (newWorld) => {
+  it('reads chunks the cache does not hold straight from their objects, without local copies', async (t) => {
+    const world = await newWorld()
+    t.after(() => world.dispose())
+    const {device, data} = await reopenedWithPattern(world, 7)
+    assert.ok((await device.read(100, 3 * CHUNK - 200)).equals(data.subarray(100, 3 * CHUNK - 100)))
+    assert.deepEqual(await readdir(chunkFilesDir(deviceCacheDir(world.cacheDir, 'disk'))), [])
+    await device.trim(CHUNK, CHUNK)
+    await device.write(2 * CHUNK + 10, Buffer.from('after'))
+    data.fill(0, CHUNK, 2 * CHUNK)
+    data.write('after', 2 * CHUNK + 10)
+    assert.ok((await device.read(0, 3 * CHUNK)).equals(data), 'a trim and a write after the reads are read back')
+    await device.close()
+  })
+}, ['file'])

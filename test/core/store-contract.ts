@@ -210,6 +210,26 @@ export function describeStoreContract(
         }
       })
 
+      it('round-trips a final local file (which a FileStore may link in), which the caller can remove afterwards', async () => {
+        const dir = await mkdtemp(join(tmpdir(), 'zerofs-contract-'))
+        try {
+          for (const digestGiven of [false, true]) {
+            const path = join(dir, `body-${digestGiven}`)
+            const bytes = randomBytes(200_000)
+            await writeFile(path, bytes)
+            const key = `${scope()}adopted-${digestGiven}`
+            const result = await store.put(key, {path, final: true}, digestGiven ? {md5: false, sha256: sha256(bytes)} : {})
+            await rm(path)
+            assert.equal(result.size, bytes.length)
+            assert.equal(result.sha256, sha256(bytes))
+            assert.equal((await store.head(key))?.metadata.sha256, sha256(bytes))
+            assert.deepEqual(await readAll(await store.get(key)), bytes)
+          }
+        } finally {
+          await rm(dir, {recursive: true, force: true})
+        }
+      })
+
       it('round-trips a Readable of unknown length', async () => {
         const key = `${scope()}from-stream`
         const body = streamedBody(1_500_000, 100_000)

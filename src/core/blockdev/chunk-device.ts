@@ -9,7 +9,9 @@ import {KeyedMutex} from '../fs/locks.js'
 import {StagingFiles} from '../fs/staging-files.js'
 import {silentLogger, type Logger} from '../logger.js'
 import {isStoreError} from '../store/errors.js'
+import {FileStore} from '../store/file-store.js'
 import type {ObjectStore} from '../store/object-store.js'
+import {FileHasher} from '../transfer/file-hasher.js'
 import {BufferPool} from './buffer-pool.js'
 import {ChunkPresence} from './chunk-presence.js'
 import {FreshChunks} from './fresh-chunks.js'
@@ -38,6 +40,7 @@ const READ_AHEAD_BYTES = 16 * MiB
 const FRESH_BYTES = 32 * MiB
 /** A failed background upload is not tried again sooner than this; waiters for space look again as often. */
 const RETRY_MS = 1000
+const CHUNK_CONTENT_TYPE = 'application/octet-stream'
 
 export interface OpenDeviceOptions {
   store: ObjectStore
@@ -128,6 +131,13 @@ export class ChunkDevice implements BlockDevice {
   /** Whole-chunk buffers of upload snapshots. */
   private readonly buffers: BufferPool
   private readonly fresh: FreshChunks
+  /**
+   * The store when its objects are local files: chunks the cache does not hold are read straight
+   * from their objects instead of being copied into the cache first.
+   */
+  private readonly local?: FileStore
+  /** Hashes chunk files handed to a local store, on threads of their own (started at the first). */
+  private hasher?: FileHasher
 
   private constructor(
     private readonly store: ObjectStore,
@@ -148,6 +158,7 @@ export class ChunkDevice implements BlockDevice {
     this.fresh = new FreshChunks(Math.max(1, Math.floor(FRESH_BYTES / manifest.chunkSize)))
     this.files = new StagingFiles<number>((index) => join(chunkFilesDir(dir), chunkName(index)))
     this.journal = new DirtyJournal(dirtyJournalDir(dir))
+    if (store instanceof FileStore) this.local = store
   }
 
   /** Opens (and creates, grows or shrinks) a device; uploads what a previous run left dirty before it returns. */
@@ -185,12 +196,15 @@ export class ChunkDevice implements BlockDevice {
     // A read whose previous chunk is cached continues a sequential reader (one per connection of a
     // multi-connection client, each in its own region): the chunks after it are fetched ahead.
     const first = Math.floor(offset / this.chunkSize)
-    if (length > 0 && (first === 0 || this.states.get(first - 1)?.cached === true)) this.readAhead(Math.floor((offset + length - 1) / this.chunkSize) + 1)
+    const sequential = length > 0 && (first === 0 || this.states.get(first - 1)?.cached === true)
+    if (sequential && this.local === undefined) this.readAhead(Math.floor((offset + length - 1) / this.chunkSize) + 1)
     const pieces = [...piecesOf(offset, length, this.chunkSize)]
-    const readPiece = (piece: Piece): Promise<Buffer> | undefined => this.readsAsZeros(piece.index)
-      ? undefined
-      : this.withCachedChunk(piece.index, 'fetch', async () =>
+    const readPiece = (piece: Piece): Promise<Buffer | undefined> | undefined => {
+      if (this.readsAsZeros(piece.index)) return undefined
+      if (this.local !== undefined && this.states.get(piece.index)?.cached !== true) return this.readStored(this.local, piece)
+      return this.withCachedChunk(piece.index, 'fetch', async () =>
         this.fresh.slice(piece.index, piece.offset, piece.length) ?? this.files.read(piece.index, piece.offset, piece.length))
+    }
     if (pieces.length === 1) return (await readPiece(pieces[0])) ?? Buffer.alloc(length)
     const result = Buffer.alloc(length)
     await Promise.all(pieces.map(async (piece) => (await readPiece(piece))?.copy(result, piece.at)))
@@ -199,9 +213,13 @@ export class ChunkDevice implements BlockDevice {
 
   async write(offset: number, data: Buffer): Promise<void> {
     this.check('write', offset, data.length)
-    await Promise.all([...piecesOf(offset, data.length, this.chunkSize)].map((piece) =>
-      this.writePiece(piece, data.subarray(piece.at, piece.at + piece.length))))
-    this.changed()
+    // Every piece settled, not just the first failed: none may still be reading `data` after the call.
+    try {
+      await allSettledOrThrow([...piecesOf(offset, data.length, this.chunkSize)].map((piece) =>
+        this.writePiece(piece, data.subarray(piece.at, piece.at + piece.length))))
+    } finally {
+      this.changed()
+    }
   }
 
   async trim(offset: number, length: number): Promise<void> {
@@ -223,11 +241,9 @@ export class ChunkDevice implements BlockDevice {
   async flush(range?: {offset: number; length: number}): Promise<void> {
     const first = range === undefined ? 0 : Math.floor(range.offset / this.chunkSize)
     const last = range === undefined ? Infinity : Math.floor((range.offset + Math.max(range.length, 1) - 1) / this.chunkSize)
-    const waits = [...this.states]
+    await allSettledOrThrow([...this.states]
       .filter(([index, state]) => isDirty(state) && index >= first && index <= last)
-      .map(([index, state]) => this.ensureStored(index, state.gen))
-    const failure = (await Promise.allSettled(waits)).find((result) => result.status === 'rejected')
-    if (failure !== undefined) throw failure.reason
+      .map(([index, state]) => this.ensureStored(index, state.gen)))
   }
 
   /** Uploads everything dirty and gives up the device; a failed upload stays journaled for the next open. */
@@ -239,6 +255,7 @@ export class ChunkDevice implements BlockDevice {
       await this.flush()
     } finally {
       await this.files.closeAll()
+      await this.hasher?.close()
       this.lock.release()
     }
   }
@@ -254,7 +271,7 @@ export class ChunkDevice implements BlockDevice {
   /** True when the chunk is zeros without looking at it: no object and no local copy, or a pending delete. */
   private readsAsZeros(index: number): boolean {
     const state = this.states.get(index)
-    return state === undefined ? !this.presence.has(index) : !state.cached
+    return state === undefined || (!state.cached && !isDirty(state)) ? !this.presence.has(index) : !state.cached
   }
 
   /** Starts fetching the chunks from `first` on that are in the store and not cached (in the background). */
@@ -268,6 +285,23 @@ export class ChunkDevice implements BlockDevice {
         .catch((error: unknown) => this.logger.debug(`device ${this.name}: read-ahead of chunk ${index}: ${(error as Error).message}`))
         .finally(() => this.prefetching.delete(index))
     }
+  }
+
+  /**
+   * A piece of a chunk the cache does not hold, read from its object in a local store (undefined:
+   * zeros). A change racing the read is a request in flight beside it, which may be seen or not.
+   */
+  private async readStored(store: FileStore, piece: Piece): Promise<Buffer | undefined> {
+    const data = Buffer.allocUnsafe(piece.length)
+    let read: number
+    try {
+      read = await store.readAt(chunkKey(this.name, piece.index), piece.offset, data)
+    } catch (error) {
+      // Deleted by a trim meanwhile: a chunk without an object reads as zeros.
+      if (isStoreError(error, 'NotFound')) return undefined
+      throw fsError('EIO', 'read', this.name, {cause: error, detail: `chunk ${piece.index}: ${(error as Error).message}`})
+    }
+    return data.fill(0, read)
   }
 
   private async writePiece(piece: Piece, data: Buffer): Promise<void> {
@@ -335,7 +369,7 @@ export class ChunkDevice implements BlockDevice {
 
   private async fill(index: number, current: ChunkState | undefined, fill: 'fetch' | 'empty'): Promise<ChunkState> {
     this.fresh.delete(index)
-    const data = fill === 'fetch' && current === undefined && this.presence.has(index) ? await this.fetch(index) : undefined
+    const data = fill === 'fetch' && !this.readsAsZeros(index) ? await this.fetch(index) : undefined
     await this.files.create(index, this.chunkSize)
     if (data !== undefined) {
       await this.files.write(index, 0, data)
@@ -455,30 +489,81 @@ export class ChunkDevice implements BlockDevice {
 
   /** One whole-chunk PUT (or DELETE) of a snapshot taken under the chunk's lock. */
   private async uploadNow(index: number, state: ChunkState): Promise<void> {
+    if (this.local !== undefined) return this.locks.run(index, () => this.storeChunkFile(index, state))
     const snapshot = await this.locks.run(index, async () => ({
       gen: state.gen,
       data: state.cached ? await this.files.readInto(index, 0, this.buffers.take()) : undefined,
     }))
+    if (snapshot.gen <= state.storedGen) {
+      if (snapshot.data !== undefined) this.buffers.give(snapshot.data)
+      return
+    }
     const key = chunkKey(this.name, index)
     try {
-      if (snapshot.gen <= state.storedGen) return
       if (snapshot.data === undefined) await this.store.delete([key])
-      else await this.store.put(key, snapshot.data, {contentType: 'application/octet-stream', md5: false})
+      else await this.store.put(key, snapshot.data, {contentType: CHUNK_CONTENT_TYPE, md5: false})
     } catch (error) {
-      state.failedAt = Date.now()
-      throw fsError('EIO', 'flush', this.name, {cause: error, detail: `upload of ${key}: ${(error as Error).message}`})
+      throw this.uploadFailed(state, key, error)
     } finally {
       if (snapshot.data !== undefined) this.buffers.give(snapshot.data)
     }
-    state.failedAt = undefined
     await this.locks.run(index, async () => {
-      this.presence.set(index, snapshot.data !== undefined)
-      state.storedGen = Math.max(state.storedGen, snapshot.gen)
-      if (isDirty(state)) return
-      await this.journal.clear(index)
-      state.marked = false
-      if (!state.cached && this.states.get(index) === state) this.states.delete(index)
+      this.stored(index, state, snapshot.gen, snapshot.data !== undefined)
+      await this.clearMarker(index, state)
     })
+  }
+
+  /**
+   * The upload to a local store, under the chunk's lock from start to end: the chunk's file itself
+   * becomes the object (linked in, not copied), so the chunk leaves the cache, and its later reads
+   * go to the object.
+   */
+  private async storeChunkFile(index: number, state: ChunkState): Promise<void> {
+    const gen = state.gen
+    if (gen <= state.storedGen) return
+    const key = chunkKey(this.name, index)
+    const present = state.cached
+    try {
+      if (!present) {
+        await this.store.delete([key])
+      } else {
+        const path = this.files.path(index)
+        this.hasher ??= new FileHasher(1)
+        const {digest} = await this.hasher.hash(path, {kind: 'sha256'})
+        await this.store.put(key, {path, final: true}, {contentType: CHUNK_CONTENT_TYPE, md5: false, sha256: digest})
+      }
+    } catch (error) {
+      throw this.uploadFailed(state, key, error)
+    }
+    this.stored(index, state, gen, present)
+    if (present) {
+      // The object now is the file: the cache lets go of it before anything could change it.
+      state.cached = false
+      this.occupied--
+      this.fresh.delete(index)
+      await this.files.remove(index).catch((error: unknown) => this.logger.warn(`device ${this.name}: ${(error as Error).message}`))
+    }
+    await this.clearMarker(index, state)
+  }
+
+  private uploadFailed(state: ChunkState, key: string, error: unknown): Error {
+    state.failedAt = Date.now()
+    return fsError('EIO', 'flush', this.name, {cause: error, detail: `upload of ${key}: ${(error as Error).message}`})
+  }
+
+  /** Under the chunk's lock, once the store holds the chunk as of change `gen` (or has no object for it). */
+  private stored(index: number, state: ChunkState, gen: number, present: boolean): void {
+    state.failedAt = undefined
+    this.presence.set(index, present)
+    state.storedGen = Math.max(state.storedGen, gen)
+  }
+
+  /** Under the chunk's lock: a chunk the store holds as written needs no marker, nor a state once uncached. */
+  private async clearMarker(index: number, state: ChunkState): Promise<void> {
+    if (isDirty(state)) return
+    await this.journal.clear(index)
+    state.marked = false
+    if (!state.cached && this.states.get(index) === state) this.states.delete(index)
   }
 
   private notify(): void {
@@ -565,6 +650,12 @@ export class ChunkDevice implements BlockDevice {
     }
     await this.store.delete(beyond())
   }
+}
+
+/** Waits for every promise to settle, then throws the first failure, if any. */
+async function allSettledOrThrow(promises: Array<Promise<void>>): Promise<void> {
+  const failure = (await Promise.allSettled(promises)).find((result) => result.status === 'rejected')
+  if (failure !== undefined) throw failure.reason
 }
 
 function newState(): ChunkState {

@@ -13,6 +13,7 @@ export interface BlockDevice {
   readonly readOnly: boolean
 
   read(offset: number, length: number): Promise<Buffer>
+  /** `data` is not used once the returned promise settles (the caller may reuse the buffer). */
   write(offset: number, data: Buffer): Promise<void>
   /** Discards a range: whole chunks are deleted, partial ones zeroed. Reads afterwards return zeros. */
   trim(offset: number, length: number): Promise<void>

@@ -60,9 +60,11 @@ export async function writeTemp(dir: string, source: AsyncIterable<Uint8Array> |
 
 /**
  * Makes a file that is never written again a temp file in `dir` without copying it: a hard link,
- * read once for its digests, then fsynced. Undefined when it cannot be linked there (another filesystem).
+ * fsynced. Its digests are `sha256`, taken on trust, when given with `md5: false`; else the file is
+ * read once for them while the flush runs. Undefined when it cannot be linked there (another
+ * filesystem, no hard links).
  */
-export async function linkTemp(dir: string, source: string, options: WriteTempOptions = {}): Promise<WrittenTemp | undefined> {
+export async function linkTemp(dir: string, source: string, options: WriteTempOptions & {sha256?: string} = {}): Promise<WrittenTemp | undefined> {
   const path = tempPath(dir)
   try {
     await link(source, path)
@@ -73,6 +75,11 @@ export async function linkTemp(dir: string, source: string, options: WriteTempOp
   try {
     const handle = await open(path, 'r')
     try {
+      if (options.sha256 !== undefined && options.md5 === false) {
+        await handle.sync()
+        const stats = await handle.stat({bigint: true})
+        return {path, size: Number(stats.size), etag: sha256Etag(options.sha256), sha256: options.sha256, stats}
+      }
       // The disk flush runs in the thread pool while this thread hashes.
       const [written] = await Promise.all([
         writeHashed(undefined, handle.createReadStream({autoClose: false, highWaterMark: READ_CHUNK}), options),

@@ -8,6 +8,7 @@ import {fileURLToPath, pathToFileURL} from 'node:url'
 import {isStoreError, StoreError} from './errors.js'
 import {type FileIdentity, FileStoreCatalog, type ObjectRecord, type UploadRecord} from './file-store-catalog.js'
 import {INTERNAL_DIR, parseKey, type ParsedKey} from './file-store-keys.js'
+import {GroupCommit} from './group-commit.js'
 import {TreeLister} from './file-store-list.js'
 import {isProcessRunning, isSha256Etag, linkTemp, sweepTemp, writeTemp, type WriteTempOptions, type WrittenTemp} from './file-store-temp.js'
 import {
@@ -43,6 +44,17 @@ interface Opened {
   catalog: FileStoreCatalog
   tmp: string
   uploads: string
+  /** Renames synced temp files into place, those of concurrent puts together. */
+  renames: GroupCommit<Rename, void>
+}
+
+/** A synced temp file to become the object at `parsed` (at `path`), with the row of its version. */
+interface Rename {
+  parsed: ParsedKey
+  path: string
+  temp: WrittenTemp
+  identity: FileIdentity
+  record: ObjectRecord
 }
 
 export class FileStore implements ObjectStore {
@@ -145,13 +157,27 @@ export class FileStore implements ObjectStore {
       // Without a length, to the end: the size is needed; with one, a short read tells the end.
       const end = range.length === undefined ? (await handle.stat()).size : range.offset + range.length
       const buffer = Buffer.allocUnsafe(Math.max(0, end - range.offset))
-      let filled = 0
-      while (filled < buffer.length) {
-        const {bytesRead} = await handle.read(buffer, filled, buffer.length - filled, range.offset + filled)
-        if (bytesRead === 0) break // truncated meanwhile: what is there
-        filled += bytesRead
-      }
-      return buffer.subarray(0, filled)
+      return buffer.subarray(0, await readFully(handle, buffer, range.offset))
+    } catch (error) {
+      throw this.failure(error, 'read', key)
+    } finally {
+      await handle.close()
+    }
+  }
+
+  /**
+   * Reads an object's bytes from `offset` into `target` with positional reads, as a local file is
+   * read (no stream, no copy); returns how many bytes were read, fewer than asked at the object's
+   * end. Throws StoreError NotFound for a missing key (and for a marker, which holds no bytes).
+   */
+  async readAt(key: string, offset: number, target: Buffer): Promise<number> {
+    const parsed = parseKey(key)
+    checkRange({offset, length: target.length}, key)
+    await this.open()
+    if (parsed.marker) throw notFound(key)
+    const handle = await this.openObject(parsed)
+    try {
+      return await readFully(handle, target, offset)
     } catch (error) {
       throw this.failure(error, 'read', key)
     } finally {
@@ -338,7 +364,7 @@ export class FileStore implements ObjectStore {
       const catalog = new FileStoreCatalog(join(internal, 'catalog.db'))
       catalog.settleAbandoned(isProcessRunning)
       await sweepUploads(uploads, catalog)
-      return {catalog, tmp, uploads}
+      return {catalog, tmp, uploads, renames: new GroupCommit((batch) => this.renameBatch(catalog, batch))}
     } catch (error) {
       throw this.failure(error, 'open the catalog of', this.root)
     }
@@ -412,12 +438,10 @@ export class FileStore implements ObjectStore {
     const writeOptions = {signal: options.signal, onProgress: options.onProgress, md5: options.md5}
     if (Buffer.isBuffer(body)) return this.stage(opened, body, 'write', key, writeOptions)
     if (!(body instanceof Readable) && body.final) {
-      try {
-        const linked = await linkTemp(opened.tmp, body.path, writeOptions)
-        if (linked) return linked
-      } catch (error) {
+      const linked = await linkTemp(opened.tmp, body.path, {...writeOptions, sha256: options.sha256}).catch((error: unknown) => {
         throw this.failure(error, 'write', key)
-      }
+      })
+      if (linked !== undefined) return linked
     }
     const stream = body instanceof Readable ? body : createReadStream(body.path, {highWaterMark: 1024 * 1024})
     if (options.signal) addAbortSignal(options.signal, stream)
@@ -453,27 +477,53 @@ export class FileStore implements ObjectStore {
         await syncDirectories(created)
         return
       }
-      const identity = identityOf(temp.stats)
-      catalog.durably(() => catalog.recordPending(parsed.key, identity, record))
-      let created: string[]
-      try {
-        created = catalog.exclusive(() => {
-          const made = this.makeDirectories(parsed, dirname(path))
-          this.renameOnto(parsed, temp.path, path, catalog)
-          catalog.settle(parsed.key, identity)
-          catalog.forget(parsed.key, identity)
-          return made
-        })
-      } catch (error) {
-        this.abandonRow(catalog, parsed.key, path, identity)
-        throw error
-      }
-      await syncDirectories(created)
+      await opened.renames.submit({parsed, path, temp, identity: identityOf(temp.stats), record})
     } catch (error) {
       throw this.failure(error, 'store', parsed.key)
     } finally {
       await rm(temp.path, {force: true})
     }
+  }
+
+  /**
+   * Publishes the temp files of concurrent puts together: their rows are recorded in one synced
+   * commit, then, holding the catalog's write lock, each is renamed into place (its parent
+   * directories created) and the rows of older versions dropped; each directory changed is synced
+   * once. A put that fails there fails alone.
+   */
+  private async renameBatch(catalog: FileStoreCatalog, batch: Rename[]): Promise<Array<PromiseSettledResult<void>>> {
+    catalog.durably(() => catalog.exclusive(() => {
+      for (const {parsed, identity, record} of batch) catalog.recordPending(parsed.key, identity, record)
+    }))
+    const results: Array<PromiseSettledResult<void>> = []
+    const created: string[] = []
+    try {
+      catalog.exclusive(() => {
+        for (const {parsed, path, temp, identity} of batch) {
+          try {
+            created.push(...this.makeDirectories(parsed, dirname(path)))
+            this.renameOnto(parsed, temp.path, path, catalog)
+            catalog.settle(parsed.key, identity)
+            catalog.forget(parsed.key, identity)
+            results.push({status: 'fulfilled', value: undefined})
+          } catch (error) {
+            results.push({status: 'rejected', reason: error})
+          }
+        }
+      })
+    } catch (error) {
+      // The write lock was not had (or its commit failed): whatever was renamed is settled below.
+      results.splice(0, results.length, ...batch.map((): PromiseRejectedResult => ({status: 'rejected', reason: error})))
+    }
+    for (const [i, {parsed, path, identity}] of batch.entries()) {
+      if (results[i].status === 'rejected') this.abandonRow(catalog, parsed.key, path, identity)
+    }
+    try {
+      await syncDirectories(created)
+    } catch (error) {
+      return batch.map(() => ({status: 'rejected', reason: error}))
+    }
+    return results
   }
 
   /** After a failed publish: settle the row if the rename happened after all, else drop it. */
@@ -749,6 +799,17 @@ function tryRmdirSync(dir: string): boolean {
   } catch {
     return false
   }
+}
+
+/** Fills `target` from `offset` with positional reads; fewer bytes at the end of the file (or one truncated meanwhile). */
+async function readFully(handle: FileHandle, target: Buffer, offset: number): Promise<number> {
+  let done = 0
+  while (done < target.length) {
+    const {bytesRead} = await handle.read(target, done, target.length - done, offset + done)
+    if (bytesRead === 0) break
+    done += bytesRead
+  }
+  return done
 }
 
 function checkRange(range: Range | undefined, key: string): void {

@@ -69,8 +69,10 @@ export function getOptionsOf(options: GetOptions | AbortSignal | undefined): Get
 
 /**
  * What to put: bytes in memory, a local file (hashed, then streamed), or a stream of unknown length.
- * A file marked `final` is never written again, only deleted (a staged file being uploaded): a
- * FileStore on the same filesystem links it into place instead of copying it.
+ * A file marked `final` is never changed in place again, only deleted or replaced (a staged file or an
+ * NBD chunk being uploaded): a FileStore on the same filesystem links it in instead of copying it
+ * (other stores read it as usual). Given `sha256` and `md5: false` too, a FileStore takes that
+ * digest on trust and reads nothing.
  */
 export type PutBody = Buffer | {path: string; final?: boolean} | Readable
 

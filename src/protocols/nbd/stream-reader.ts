@@ -42,6 +42,12 @@ export class StreamReader {
     return this.take(length)
   }
 
+  /** Fills `target` (a reused buffer) with the next `target.length` bytes; ConnectionEnded when the stream ends first. */
+  async readInto(target: Buffer): Promise<Buffer> {
+    while (this.buffered < target.length) await this.more()
+    return this.copyOut(target)
+  }
+
   /** Reads and drops `length` bytes (a payload that is refused still has to leave the stream). */
   async skip(length: number): Promise<void> {
     for (let left = length; left > 0;) {
@@ -52,23 +58,33 @@ export class StreamReader {
     }
   }
 
+  /** The next `length` buffered bytes: a slice of what arrived when it holds them all, else a copy. */
   private take(length: number): Buffer {
-    const parts: Buffer[] = []
-    for (let wanted = length; wanted > 0;) {
+    if (length === 0) return Buffer.alloc(0)
+    const first = this.chunks[0]
+    if (first.length < length) return this.copyOut(Buffer.allocUnsafe(length))
+    if (first.length === length) this.chunks.shift()
+    else this.chunks[0] = first.subarray(length)
+    this.consumed(length)
+    return first.subarray(0, length)
+  }
+
+  /** Moves the next `target.length` buffered bytes into `target`. */
+  private copyOut(target: Buffer): Buffer {
+    for (let filled = 0; filled < target.length;) {
       const first = this.chunks[0]
-      if (first.length <= wanted) {
-        parts.push(first)
-        this.chunks.shift()
-        wanted -= first.length
-      } else {
-        parts.push(first.subarray(0, wanted))
-        this.chunks[0] = first.subarray(wanted)
-        wanted = 0
-      }
+      const piece = first.copy(target, filled, 0, Math.min(first.length, target.length - filled))
+      if (piece === first.length) this.chunks.shift()
+      else this.chunks[0] = first.subarray(piece)
+      filled += piece
     }
+    this.consumed(target.length)
+    return target
+  }
+
+  private consumed(length: number): void {
     this.buffered -= length
     if (this.buffered <= HIGH_WATER && this.socket.isPaused()) this.socket.resume()
-    return parts.length === 1 ? parts[0] : Buffer.concat(parts, length)
   }
 
   private async more(): Promise<void> {

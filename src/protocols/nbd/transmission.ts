@@ -4,8 +4,12 @@ import type {Logger} from '../../core/logger.js'
 import {execute} from './commands.js'
 import {MAX_PAYLOAD, NBD_CMD_DISC, NBD_CMD_READ, NBD_CMD_WRITE, NBD_EINVAL, NBD_REQUEST_SIZE, NBD_ESHUTDOWN} from './constants.js'
 import {toNbdError} from './nbd-error.js'
+import {PayloadPool} from './payload-pool.js'
 import {decodeRequest, simpleReplyHeader, type NbdRequest} from './request.js'
 import type {StreamReader} from './stream-reader.js'
+
+/** Idle write payload buffers a connection keeps for its next requests. */
+const IDLE_PAYLOAD_BYTES = 8 * 1024 * 1024
 
 export interface TransmissionOptions {
   /** Requests executing at once; no further request is read beyond it. */
@@ -22,13 +26,23 @@ export interface TransmissionOptions {
  */
 export async function transmit(reader: StreamReader, socket: Socket, device: BlockDevice, options: TransmissionOptions): Promise<void> {
   const inFlight = new Set<Promise<void>>()
+  const payloads = new PayloadPool(IDLE_PAYLOAD_BYTES)
   let drained: Promise<void> | undefined
+  let corked = false
   const send = (header: Buffer, data?: Buffer): void => {
     if (socket.destroyed) return
-    socket.cork()
+    if (!corked) {
+      // The replies that complete in one turn of the event loop leave in one write: one system
+      // call (and one wake-up of the client) for many small WRITE replies instead of one each.
+      corked = true
+      socket.cork()
+      setImmediate(() => {
+        corked = false
+        socket.uncork()
+      })
+    }
     let flushed = socket.write(header)
     if (data !== undefined) flushed = socket.write(data)
-    socket.uncork()
     if (!flushed && drained === undefined) {
       drained = new Promise((resolve) => socket.once('drain', () => {
         drained = undefined
@@ -62,13 +76,17 @@ export async function transmit(reader: StreamReader, socket: Socket, device: Blo
           send(simpleReplyHeader(request.handle, NBD_EINVAL))
           continue
         }
-        payload = await reader.read(request.length)
+        payload = await reader.readInto(payloads.take(request.length))
       }
       if (options.stopping()) {
         send(simpleReplyHeader(request.handle, NBD_ESHUTDOWN))
         continue
       }
-      const done: Promise<void> = answer(request, payload).finally(() => inFlight.delete(done))
+      const done: Promise<void> = answer(request, payload).finally(() => {
+        inFlight.delete(done)
+        // The device has let go of the payload once its write is settled.
+        if (payload !== undefined) payloads.give(payload)
+      })
       inFlight.add(done)
     }
   } finally {
