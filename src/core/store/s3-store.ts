@@ -6,7 +6,7 @@ import type {S3Client, ServerSideEncryption} from '@aws-sdk/client-s3'
 
 import {clientS3, libStorage} from './aws-sdk.js'
 import {relayStream} from '../relay-stream.js'
-import {DigestingStream, digestBufferOff, digestFile, hexToBase64, md5Hex, type ExpectedContent} from './digest.js'
+import {DigestingStream, digestBufferOff, FILE_PIECE, hexToBase64, md5Hex, sha256File, type ExpectedContent} from './digest.js'
 import {StoreError} from './errors.js'
 import {compareKeys} from './key-order.js'
 import {
@@ -347,10 +347,10 @@ export class S3Store implements ObjectStore {
   private async putFile(key: string, path: string, options: PutOptions): Promise<PutResult> {
     const {size} = await stat(path)
     const partSize = choosePartSize(size, options.partSize)
-    if (size <= partSize) return this.putStream(key, createReadStream(path), {...options, partSize})
-    const sha256 = options.sha256 ?? (await digestFile(path, options.signal)).sha256
+    if (size <= partSize) return this.putStream(key, createReadStream(path, {highWaterMark: FILE_PIECE}), {...options, partSize})
+    const sha256 = options.sha256 ?? await sha256File(path, options.signal)
     const metadata = {...withoutStoreMetadata(options.metadata), [SHA256]: sha256, [PART_SIZE]: String(partSize)}
-    const body = digesting(createReadStream(path), {size, sha256, what: `"${path}"`})
+    const body = digesting(createReadStream(path, {highWaterMark: FILE_PIECE}), {size, sha256, what: `"${path}"`})
     const etag = await this.uploadInParts(key, body, {...options, partSize, metadata, size})
     return {etag, size, sha256, partSize}
   }
