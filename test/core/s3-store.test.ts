@@ -83,6 +83,9 @@ interface RecordedRequest {
   headers: IncomingHttpHeaders
   /** Base64 MD5 of the request body as it arrived. */
   bodyMd5: string
+  /** Hex SHA-256 and length of the request body as it arrived. */
+  bodySha256: string
+  bodyBytes: number
 }
 
 interface ProxiedAnswer {
@@ -108,10 +111,16 @@ async function startRecordingProxy(
   const requests: RecordedRequest[] = []
   const server = createServer((incoming, outgoing) => {
     const hash = createHash('md5')
-    incoming.on('data', (chunk: Buffer) => hash.update(chunk))
-    const recorded: RecordedRequest = {method: incoming.method ?? '', url: incoming.url ?? '', headers: incoming.headers, bodyMd5: ''}
+    const sha256 = createHash('sha256')
+    const recorded: RecordedRequest = {method: incoming.method ?? '', url: incoming.url ?? '', headers: incoming.headers, bodyMd5: '', bodySha256: '', bodyBytes: 0}
+    incoming.on('data', (chunk: Buffer) => {
+      hash.update(chunk)
+      sha256.update(chunk)
+      recorded.bodyBytes += chunk.length
+    })
     incoming.on('end', () => {
       recorded.bodyMd5 = hash.digest('base64')
+      recorded.bodySha256 = sha256.digest('hex')
     })
     requests.push(recorded)
     const injected = fault?.(incoming)
@@ -572,6 +581,24 @@ describe('S3Store on s3rver', () => {
         for (const recorded of withBodies) {
           assert.equal(recorded.headers['content-md5'], recorded.bodyMd5, `${recorded.method} ${recorded.url}`)
         }
+      } finally {
+        await proxy.close()
+      }
+    })
+  })
+
+  describe('signed payloads', () => {
+    it('signs the SHA-256 of every part and large put body (hashed off the main thread), which the server accepts', async () => {
+      const proxy = await startRecordingProxy(server.endpoint)
+      try {
+        const store = await open('sha', {endpoint: proxy.endpoint})
+        const parts = randomBytes(11 * MiB)
+        await store.put('parts', Readable.from([parts]), {partSize: 5 * MiB})
+        await store.put('single', randomBytes(2 * MiB))
+        assert.ok((await readAll(await store.get('parts'))).equals(parts))
+        const large = proxy.requests.filter((recorded) => recorded.method === 'PUT' && recorded.bodyBytes >= MiB)
+        assert.equal(large.length, 4, `requests seen: ${proxy.requests.map((recorded) => `${recorded.method} ${recorded.url}`).join(', ')}`)
+        for (const recorded of large) assert.equal(recorded.headers['x-amz-content-sha256'], recorded.bodySha256, recorded.url)
       } finally {
         await proxy.close()
       }

@@ -1,6 +1,7 @@
 import type {S3Client} from '@aws-sdk/client-s3'
 
 import {contentMd5} from './digest.js'
+import {digestOffThread} from './digest-thread.js'
 
 /**
  * Calls whose in-memory bodies get a Content-MD5 header, so the server rejects bytes corrupted in
@@ -9,14 +10,33 @@ import {contentMd5} from './digest.js'
  */
 const COMMANDS = new Set(['UploadPartCommand', 'DeleteObjectsCommand'])
 
+/** Calls whose large bodies are hashed off the main thread (see digestOffThread). */
+const LARGE_BODY_COMMANDS = new Set(['UploadPartCommand', 'PutObjectCommand'])
+
+/**
+ * From this size a body's hashes are computed on the digest thread: its Content-MD5, and the
+ * SHA-256 that SigV4 signs (x-amz-content-sha256, which the signer would otherwise compute on the
+ * main thread; S3 checks the body against it).
+ */
+const OFF_THREAD_BYTES = 1024 * 1024
+
+const SHA256_HEADER = 'x-amz-content-sha256'
+
 export function addContentMd5Middleware(client: S3Client): void {
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const request = args.request as {headers?: Record<string, string>; body?: unknown} | undefined
       const headers = request?.headers
-      if (COMMANDS.has(context.commandName ?? '') && headers !== undefined && !hasHeader(headers, 'content-md5')) {
-        const body = request?.body
-        if (typeof body === 'string' || body instanceof Uint8Array) headers['content-md5'] = contentMd5(body)
+      const body = request?.body
+      const command = context.commandName ?? ''
+      if (headers === undefined || !(typeof body === 'string' || body instanceof Uint8Array)) return next(args)
+      const wantsMd5 = COMMANDS.has(command) && !hasHeader(headers, 'content-md5')
+      if (LARGE_BODY_COMMANDS.has(command) && body instanceof Uint8Array && body.length >= OFF_THREAD_BYTES) {
+        const digests = await digestOffThread(body)
+        if (wantsMd5) headers['content-md5'] = digests.md5Base64
+        if (!hasHeader(headers, SHA256_HEADER)) headers[SHA256_HEADER] = digests.sha256Hex
+      } else if (wantsMd5) {
+        headers['content-md5'] = contentMd5(body)
       }
       return next(args)
     },
