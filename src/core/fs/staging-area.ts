@@ -15,6 +15,7 @@ import {toFsError} from './errno.js'
 import type {KeyedMutex} from './locks.js'
 import {getRange} from './ranged-get.js'
 import type {ReadAhead} from './read-ahead.js'
+import {SequentialDigests} from './sequential-digests.js'
 import type {StagingFiles} from './staging-files.js'
 import type {Ino, SetAttr} from './types.js'
 import type {Uploader} from './uploader.js'
@@ -45,6 +46,7 @@ export interface StagingAreaOptions {
 export class StagingArea {
   private readonly timers = new Map<Ino, NodeJS.Timeout>()
   private readonly retryDelays = new Map<Ino, number>()
+  private readonly digests = new SequentialDigests()
   private closed = false
 
   constructor(private readonly options: StagingAreaOptions) {}
@@ -72,7 +74,13 @@ export class StagingArea {
   async write(row: InodeRow, offset: number, data: Buffer): Promise<StagedFile> {
     const staged = await this.options.inoLocks.run(row.ino, async () => {
       const current = await this.stage(row)
-      await this.options.files.write(row.ino, offset, data)
+      try {
+        await this.options.files.write(row.ino, offset, data)
+      } catch (error) {
+        this.digests.forget(row.ino)
+        throw error
+      }
+      this.digests.written(current, offset, data)
       const now = timestampNow()
       const updated: StagedFile = {
         ...current,
@@ -102,6 +110,7 @@ export class StagingArea {
         }
       }
       await this.options.files.truncate(row.ino, changes.size)
+      this.digests.forget(row.ino)
       staged = {...staged, size: changes.size, mtime: now}
     }
     staged = {...staged, ...applyAttributeChanges(staged, changes, now)}
@@ -141,6 +150,7 @@ export class StagingArea {
   /** Drops the staged data of an inode that is gone (caller holds the inode's mutex and removed the journal entry). */
   async discard(ino: Ino): Promise<void> {
     this.cancelFlush(ino)
+    this.digests.forget(ino)
     this.retryDelays.delete(ino)
     await this.options.files.remove(ino)
   }
@@ -167,8 +177,10 @@ export class StagingArea {
       }
       let result
       try {
-        result = await this.options.uploader.upload(staged, path, formatAttributes(attributes))
+        result = await this.options.uploader.upload(staged, path, formatAttributes(attributes), this.digests.sha256(staged))
       } catch (error) {
+        // The next attempt hashes the file itself.
+        this.digests.forget(ino)
         const cause = toFsError(error, syscall, displayPath(path))
         if (isStoreError(error, 'PreconditionFailed')) {
           // Filling the unwritten ranges from the new version would mix two versions in one object.

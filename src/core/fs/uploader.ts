@@ -45,7 +45,8 @@ export class Uploader {
     private readonly options: UploaderOptions = DEFAULT_UPLOADER,
   ) {}
 
-  async upload(staged: StagedFile, key: string, metadata: UserMetadata): Promise<UploadResult> {
+  /** `sha256`, when the caller knows it, spares the store hashing the file before a multipart upload. */
+  async upload(staged: StagedFile, key: string, metadata: UserMetadata, sha256?: string): Promise<UploadResult> {
     if (this.partCopy !== 'unsupported' && this.worthCopying(staged)) {
       try {
         return await this.uploadChangedParts(staged, key, metadata)
@@ -62,7 +63,7 @@ export class Uploader {
     // comes first (a crash in between) gets a copy of its own (StagingFiles).
     let result
     try {
-      result = await this.store.put(key, {path: this.files.path(staged.ino), final: true}, {metadata, md5: false})
+      result = await this.store.put(key, {path: this.files.path(staged.ino), final: true}, {metadata, md5: false, sha256})
     } finally {
       // The store may now share the file (even if the put failed late): the next write reopens it, and gets its own copy.
       await this.files.close(staged.ino)
