@@ -47,7 +47,7 @@ export interface FsOptions {
   /** Staged data is uploaded this long after the last write to a file. Default 1000 ms. */
   flushDelayMs?: number
   logger?: Logger
-  /** Parallel HEADs for listings with attributes (default 32). */
+  /** Parallel HEADs for listings with attributes (default DEFAULT_HEAD_CONCURRENCY). */
   headConcurrency?: number
   readAhead?: Partial<ReadAheadOptions>
   upload?: Partial<UploaderOptions>
@@ -59,6 +59,11 @@ const SYMLINK_MAX = 4095
 const MAX_SYMLINK_HOPS = 40
 const STREAM_CHUNK = 1024 * 1024
 const MOVE_CONCURRENCY = 16
+/**
+ * HEADs in flight for a listing with attributes. On s3rver, which answers one request at a time,
+ * 1,000 HEADs took 540 ms at 64 and 660 ms at 32 (it spends less per request when more are queued).
+ */
+const DEFAULT_HEAD_CONCURRENCY = 64
 
 /**
  * The POSIX filesystem over an object store. Namespace and attributes come from the metadata cache
@@ -101,7 +106,7 @@ export class Fs implements PosixFs {
       exclusive: options.exclusive ?? false,
       owner,
       logger: this.logger,
-      headQueue: new PQueue({concurrency: options.headConcurrency ?? 32}),
+      headQueue: new PQueue({concurrency: options.headConcurrency ?? DEFAULT_HEAD_CONCURRENCY}),
     })
     this.readAhead = new ReadAhead(this.store, {...DEFAULT_READ_AHEAD, ...options.readAhead})
     const files = new StagingFiles((ino) => cache.stagingFile(ino))
