@@ -31,13 +31,12 @@ export function addContentMd5Middleware(client: S3Client): void {
       const command = context.commandName ?? ''
       if (headers === undefined || !(typeof body === 'string' || body instanceof Uint8Array)) return next(args)
       const wantsMd5 = COMMANDS.has(command) && !hasHeader(headers, 'content-md5')
-      if (LARGE_BODY_COMMANDS.has(command) && body instanceof Uint8Array && body.length >= OFF_THREAD_BYTES) {
-        const digests = await digestOffThread(body)
-        if (wantsMd5) headers['content-md5'] = digests.md5Base64
-        if (!hasHeader(headers, SHA256_HEADER)) headers[SHA256_HEADER] = digests.sha256Hex
-      } else if (wantsMd5) {
-        headers['content-md5'] = contentMd5(body)
-      }
+      const digests = LARGE_BODY_COMMANDS.has(command) && body instanceof Uint8Array && body.length >= OFF_THREAD_BYTES
+        // Without the thread (it could not start), the hashes are computed here as before.
+        ? await digestOffThread(body).catch(() => undefined)
+        : undefined
+      if (digests !== undefined && !hasHeader(headers, SHA256_HEADER)) headers[SHA256_HEADER] = digests.sha256Hex
+      if (wantsMd5) headers['content-md5'] = digests?.md5Base64 ?? contentMd5(body)
       return next(args)
     },
     {step: 'build', name: 'zerofsContentMd5'},

@@ -52,7 +52,9 @@ class DigestThread {
     return new Promise<BodyDigests>((resolve, reject) => {
       this.pending.set(id, {resolve, reject})
       if (this.pending.size === 1) this.worker.ref()
-      this.worker.postMessage({id, bytes})
+      // A copy of the body's own bytes, moved to the thread (a view's whole buffer would be cloned).
+      const copy = new Uint8Array(bytes)
+      this.worker.postMessage({id, bytes: copy}, [copy.buffer])
     })
   }
 
@@ -68,7 +70,7 @@ let thread: DigestThread | undefined
 /**
  * Hashes a body on a thread of its own, beside the main thread: the MD5 and SHA-256 of an 8 MiB
  * upload part cost tens of milliseconds that the main thread (answering NFS calls, streaming other
- * transfers) would otherwise spend. The body is copied to the thread. One thread per process.
+ * transfers) would otherwise spend. The body is copied for the thread. One thread per process.
  */
 export function digestOffThread(bytes: Uint8Array): Promise<BodyDigests> {
   if (thread === undefined || thread.failed) thread = new DigestThread()
