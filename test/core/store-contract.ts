@@ -193,32 +193,16 @@ export function describeStoreContract(
         }
       })
 
-      it('round-trips a local file given as {path}', async () => {
+      it('round-trips a local file given as {path}, final or not (a FileStore may link a final one in), which the caller can remove afterwards', async () => {
         const dir = await mkdtemp(join(tmpdir(), 'zerofs-contract-'))
         try {
-          const path = join(dir, 'body')
-          const bytes = randomBytes(300_000)
-          await writeFile(path, bytes)
-          const key = `${scope()}from-path`
-          const result = await store.put(key, {path}, {contentType: 'application/octet-stream'})
-          assert.equal(result.size, bytes.length)
-          assert.equal(result.sha256, sha256(bytes))
-          assert.equal((await store.head(key))?.metadata.sha256, sha256(bytes))
-          assert.deepEqual(await readAll(await store.get(key)), bytes)
-        } finally {
-          await rm(dir, {recursive: true, force: true})
-        }
-      })
-
-      it('round-trips a final local file (which a FileStore may link in), which the caller can remove afterwards', async () => {
-        const dir = await mkdtemp(join(tmpdir(), 'zerofs-contract-'))
-        try {
-          for (const digestGiven of [false, true]) {
-            const path = join(dir, `body-${digestGiven}`)
-            const bytes = randomBytes(200_000)
+          for (const variant of ['copied', 'final', 'final-with-digest'] as const) {
+            const path = join(dir, `body-${variant}`)
+            const bytes = randomBytes(300_000)
             await writeFile(path, bytes)
-            const key = `${scope()}adopted-${digestGiven}`
-            const result = await store.put(key, {path, final: true}, digestGiven ? {md5: false, sha256: sha256(bytes)} : {})
+            const key = `${scope()}from-path-${variant}`
+            const options = variant === 'final-with-digest' ? {md5: false, sha256: sha256(bytes)} : {contentType: 'application/octet-stream'}
+            const result = await store.put(key, {path, final: variant !== 'copied'}, options)
             await rm(path)
             assert.equal(result.size, bytes.length)
             assert.equal(result.sha256, sha256(bytes))
