@@ -1,3 +1,4 @@
+import {createHash} from 'node:crypto'
 import {Worker} from 'node:worker_threads'
 
 /** A request body's MD5 (base64, as Content-MD5 carries it) and SHA-256 (hex, as x-amz-content-sha256 carries it). */
@@ -75,4 +76,19 @@ let thread: DigestThread | undefined
 export function digestOffThread(bytes: Uint8Array): Promise<BodyDigests> {
   if (thread === undefined || thread.failed) thread = new DigestThread()
   return thread.digest(bytes)
+}
+
+/**
+ * From this size a request body is hashed on the digest thread: its MD5 and the SHA-256 that SigV4
+ * signs would otherwise cost the main thread tens of milliseconds per part.
+ */
+export const OFF_THREAD_BYTES = 1024 * 1024
+
+/** A request body's digests, computed once: on the digest thread from OFF_THREAD_BYTES (or if it cannot start, here). */
+export async function requestBodyDigests(bytes: Uint8Array): Promise<BodyDigests> {
+  const offThread = bytes.length >= OFF_THREAD_BYTES ? await digestOffThread(bytes).catch(() => undefined) : undefined
+  return offThread ?? {
+    md5Base64: createHash('md5').update(bytes).digest('base64'),
+    sha256Hex: createHash('sha256').update(bytes).digest('hex'),
+  }
 }

@@ -16,18 +16,6 @@ export interface Digest {
 /** How much of a local file one read takes when it is hashed or uploaded (fewer reads and chunks than Node's 64 KiB). */
 export const FILE_PIECE = 1024 * 1024
 
-/** Hex MD5, as a plain S3 ETag shows it. */
-export function md5Hex(bytes: Uint8Array): string {
-  return createHash('md5').update(bytes).digest('hex')
-}
-
-/** Both checksums of a buffer: the SHA-256 in the thread pool while the main thread computes the MD5. */
-export async function digestBufferOff(bytes: Buffer): Promise<Digest> {
-  const sha256 = sha256Off(bytes)
-  const md5 = md5Hex(bytes)
-  return {size: bytes.length, sha256: await sha256, md5}
-}
-
 /** Hex SHA-256 computed in the thread pool (WebCrypto), leaving the main thread to other requests. */
 export async function sha256Off(bytes: Uint8Array): Promise<string> {
   return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex')
@@ -40,13 +28,14 @@ export async function sha256File(path: string, signal?: AbortSignal): Promise<st
   return sha256.digest('hex')
 }
 
+/** Hex, as a plain S3 ETag shows an MD5, of a digest in base64 (as Content-MD5 carries it). */
+export function base64ToHex(base64: string): string {
+  return Buffer.from(base64, 'base64').toString('hex')
+}
+
 /** Content-MD5 header value: the base64 of the binary MD5. */
 export function contentMd5(bytes: Uint8Array | string): string {
   return createHash('md5').update(bytes).digest('base64')
-}
-
-export function hexToBase64(hex: string): string {
-  return Buffer.from(hex, 'hex').toString('base64')
 }
 
 /** What a stream must turn out to be; a mismatch fails the stream at its end, before its last byte is passed on. */

@@ -6,7 +6,9 @@ import type {S3Client, ServerSideEncryption} from '@aws-sdk/client-s3'
 
 import {clientS3, libStorage} from './aws-sdk.js'
 import {relayStream} from '../relay-stream.js'
-import {DigestingStream, digestBufferOff, FILE_PIECE, hexToBase64, md5Hex, sha256File, type ExpectedContent} from './digest.js'
+import {signPayloadSha256} from './content-md5-middleware.js'
+import {base64ToHex, DigestingStream, FILE_PIECE, sha256File, type ExpectedContent} from './digest.js'
+import {requestBodyDigests} from './digest-thread.js'
 import {StoreError} from './errors.js'
 import {compareKeys} from './key-order.js'
 import {
@@ -241,18 +243,20 @@ export class S3Store implements ObjectStore {
   }
 
   async uploadPart(key: string, uploadId: string, partNumber: number, body: Buffer, signal?: AbortSignal): Promise<string> {
-    const md5 = md5Hex(body)
-    const output = await this.call('UploadPart', key, () => this.client.send(new UploadPartCommand({
+    const digests = await requestBodyDigests(body)
+    const command = new UploadPartCommand({
       Bucket: this.bucket,
       Key: this.fullKey(key),
       UploadId: uploadId,
       PartNumber: partNumber,
       Body: body,
       ContentLength: body.length,
-      ContentMD5: hexToBase64(md5),
-    }), {abortSignal: signal}))
+      ContentMD5: digests.md5Base64,
+    })
+    signPayloadSha256(command, digests.sha256Hex)
+    const output = await this.call('UploadPart', key, () => this.client.send(command, {abortSignal: signal}))
     const etag = unquote(output.ETag)
-    this.verifyEtag(key, etag, md5, output)
+    this.verifyEtag(key, etag, base64ToHex(digests.md5Base64), output)
     return etag
   }
 
@@ -320,23 +324,26 @@ export class S3Store implements ObjectStore {
   // ---- put ----
 
   private async putBuffer(key: string, body: Buffer, options: PutOptions): Promise<PutResult> {
-    const digest = await digestBufferOff(body)
-    if (options.sha256 !== undefined && options.sha256 !== digest.sha256) {
+    // One pass gives the Content-MD5, the SHA-256 kept as metadata and the one SigV4 signs.
+    const {md5Base64, sha256Hex} = await requestBodyDigests(body)
+    if (options.sha256 !== undefined && options.sha256 !== sha256Hex) {
       throw new StoreError('PreconditionFailed', `the body for "${key}" does not match its expected SHA-256 ${options.sha256}`, {key})
     }
-    const output = await this.call('PutObject', key, () => this.client.send(new PutObjectCommand({
+    const command = new PutObjectCommand({
       Bucket: this.bucket,
       Key: this.fullKey(key),
       Body: body,
       ContentLength: body.length,
-      ContentMD5: hexToBase64(digest.md5),
+      ContentMD5: md5Base64,
       ContentType: options.contentType,
-      Metadata: {...withoutStoreMetadata(options.metadata), [SHA256]: digest.sha256},
-    }), {abortSignal: options.signal}))
+      Metadata: {...withoutStoreMetadata(options.metadata), [SHA256]: sha256Hex},
+    })
+    signPayloadSha256(command, sha256Hex)
+    const output = await this.call('PutObject', key, () => this.client.send(command, {abortSignal: options.signal}))
     const etag = unquote(output.ETag)
-    this.verifyEtag(key, etag, digest.md5, output)
+    this.verifyEtag(key, etag, base64ToHex(md5Base64), output)
     options.onProgress?.(body.length)
-    return {etag, size: body.length, sha256: digest.sha256}
+    return {etag, size: body.length, sha256: sha256Hex}
   }
 
   /**
