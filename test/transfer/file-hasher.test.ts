@@ -26,6 +26,22 @@ describe('FileHasher: local files hashed on worker threads', () => {
     await rm(dir, {recursive: true, force: true})
   })
 
+  it('drops a request withdrawn before a thread takes it, and answers the others', async () => {
+    const path = join(dir, 'file.bin')
+    const sha256 = createHash('sha256').update(content).digest('hex')
+    // Requests made in one turn wait for the next one to be dispatched: withdrawn now, none is sent.
+    const kept = hasher.request(path, {kind: 'sha256'})
+    const withdrawn = hasher.request(path, {kind: 'sha256'})
+    withdrawn.withdraw()
+    withdrawn.withdraw()
+    await assert.rejects(withdrawn.result, /withdrawn/)
+    assert.deepEqual(await kept.result, {digest: sha256, bytes: content.length})
+    const late = hasher.request(path, {kind: 'sha256'})
+    const answer = await late.result
+    late.withdraw() // answered already: nothing to take back
+    assert.equal(answer.digest, sha256)
+  })
+
   it('gives the digest each kind of reference wants, and the length', async () => {
     const path = join(dir, 'file.bin')
     const sha256 = createHash('sha256').update(content).digest('hex')

@@ -9,6 +9,11 @@ export interface HashRequest {
   reference: ContentReference | {kind: 'sha256'}
 }
 
+export interface HashRequestHandle {
+  result: Promise<{digest: string; bytes: number}>
+  withdraw(): void
+}
+
 export type HashReply = {id: number; digest: string; bytes: number} | {id: number; error: {message: string; code?: string}}
 
 interface Pending {
@@ -76,34 +81,40 @@ export class FileHasher {
     })
   }
 
+  /** The digest the reference wants (or plain SHA-256) of a file's bytes, and how many there were. */
+  hash(path: string, reference: HashRequest['reference'], options: {size?: number} = {}): Promise<{digest: string; bytes: number}> {
+    return this.request(path, reference, options).result
+  }
+
   /**
-   * The digest the reference wants (or plain SHA-256) of a file's bytes, and how many there were.
-   * `size` (what the file is expected to hold) only shapes the batches; `signal` withdraws a
-   * request that no thread has taken yet.
+   * hash() that can be taken back: withdraw() drops a request no thread has taken yet (its result
+   * then rejects); once sent, a thread hashes it anyway. `size` (what the file is expected to hold)
+   * only shapes the batches.
    */
-  hash(path: string, reference: HashRequest['reference'], options: {size?: number; signal?: AbortSignal} = {}): Promise<{digest: string; bytes: number}> {
-    if (this.broken) return Promise.reject(this.broken)
+  request(path: string, reference: HashRequest['reference'], options: {size?: number} = {}): HashRequestHandle {
+    if (this.broken) return {result: Promise.reject(this.broken), withdraw: () => undefined}
     const id = this.nextId++
-    return new Promise((resolve, reject) => {
+    const queued: Queued = {request: {id, path, reference}, cost: FILE_COST + (options.size ?? 0)}
+    const result = new Promise<{digest: string; bytes: number}>((resolve, reject) => {
       this.pending.set(id, {resolve, reject})
-      const queued: Queued = {request: {id, path, reference}, cost: FILE_COST + (options.size ?? 0)}
-      this.queue.push(queued)
-      // Withdrawn while it waits (dispatch passes it over); once sent, a thread hashes it anyway.
-      options.signal?.addEventListener('abort', () => {
-        if (queued.sent) return
-        queued.withdrawn = true
-        this.pending.delete(id)
-        reject(options.signal!.reason)
-      }, {once: true})
-      // Batches form from what the caller asks for in one turn of the event loop: dispatch after it.
-      if (!this.dispatchQueued) {
-        this.dispatchQueued = true
-        setImmediate(() => {
-          this.dispatchQueued = false
-          this.dispatchAll()
-        })
-      }
     })
+    this.queue.push(queued)
+    // Batches form from what the caller asks for in one turn of the event loop: dispatch after it.
+    if (!this.dispatchQueued) {
+      this.dispatchQueued = true
+      setImmediate(() => {
+        this.dispatchQueued = false
+        this.dispatchAll()
+      })
+    }
+    const withdraw = (): void => {
+      if (queued.sent || queued.withdrawn) return
+      queued.withdrawn = true
+      const pending = this.pending.get(id)
+      this.pending.delete(id)
+      pending?.reject(new Error(`the hash of ${path} was withdrawn`))
+    }
+    return {result, withdraw}
   }
 
   async close(): Promise<void> {

@@ -6,10 +6,11 @@ import {ContentDigest, contentReference, missingReferenceReason, type ContentRef
 import {describeImplicitDirectory, describeLocal, describeObject, describeRecord, type Description} from './description.js'
 import {endpointLabel, type Endpoint} from './endpoint.js'
 import {errnoOf} from './errors.js'
-import {FileHasher} from './file-hasher.js'
+import {FileHasher, type HashRequestHandle} from './file-hasher.js'
 import {isRecordedObject, type Journal} from './journal.js'
 import {walkLocalTree} from './local-tree.js'
 import type {PathFilter} from './path-filter.js'
+import {readAhead} from './read-ahead.js'
 import {walkStoreTree} from './store-tree.js'
 import type {LocalEntry, StoreEntry, TreeEntry, WalkProblem} from './tree-entry.js'
 
@@ -39,6 +40,12 @@ export type AheadDigest = 'sha256' | 'md5'
 
 type Digest = {digest: string; bytes: number}
 
+/**
+ * Entries a local walk that hashes ahead may be ahead of the comparisons (a few MB of entries and
+ * digests): enough for the hashing of a tree's files to overlap a slow listing of the other side.
+ */
+const HASH_AHEAD_ENTRIES = 8192
+
 export interface SideDescription {
   description: Description
   /** Stores: what the store holds about the content, or why it holds nothing usable. */
@@ -58,23 +65,22 @@ class LocalSide implements TreeSide {
   private hasher?: FileHasher
   private aheadKind?: AheadDigest
   /** Digests started by the walk, until their comparison takes or forgets them (the walk's read-ahead bounds them). */
-  private readonly ahead = new Map<string, {kind: AheadDigest; result: Promise<Digest>; withdraw: AbortController}>()
+  private readonly ahead = new Map<string, {kind: AheadDigest} & HashRequestHandle>()
 
   constructor(private readonly dir: string) {
     this.label = endpointLabel({kind: 'local', dir})
   }
 
-  async* walk(filter: PathFilter, onProblem: (problem: WalkProblem) => void, signal?: AbortSignal): AsyncIterable<TreeEntry> {
+  walk(filter: PathFilter, onProblem: (problem: WalkProblem) => void, signal?: AbortSignal): AsyncIterable<TreeEntry> {
     const entries = walkLocalTree(this.dir, {
       filter,
       onProblem,
       rootExclusions: new Map([[RESERVED_NAME, `the name ${RESERVED_NAME} is reserved for zerofs's own objects at the root of a store`]]),
       signal,
     })
-    for await (const entry of entries) {
-      if (this.aheadKind !== undefined && entry.stats.type === 'file') this.startAhead(entry, this.aheadKind)
-      yield entry
-    }
+    // Hashing ahead, the walk runs far ahead of the comparisons, so that the files hash while the
+    // other side's listing arrives rather than after it.
+    return this.aheadKind === undefined ? entries : readAhead(this.startingHashes(entries), HASH_AHEAD_ENTRIES)
   }
 
   hashAhead(kind: AheadDigest | undefined): void {
@@ -83,7 +89,7 @@ class LocalSide implements TreeSide {
 
   forget(entry: TreeEntry): void {
     if (entry.side !== 'local') return
-    this.ahead.get(entry.absolute)?.withdraw.abort()
+    this.ahead.get(entry.absolute)?.withdraw()
     this.ahead.delete(entry.absolute)
   }
 
@@ -103,7 +109,7 @@ class LocalSide implements TreeSide {
     const ahead = this.ahead.get(entry.absolute)
     this.ahead.delete(entry.absolute)
     if (ahead?.kind === reference.kind) return ahead.result
-    ahead?.withdraw.abort()
+    ahead?.withdraw()
     this.hasher ??= new FileHasher()
     return this.hasher.hash(entry.absolute, reference, {size: entry.stats.size})
   }
@@ -112,14 +118,20 @@ class LocalSide implements TreeSide {
     await this.hasher?.close()
   }
 
+  private async* startingHashes(entries: AsyncIterable<LocalEntry>): AsyncGenerator<LocalEntry> {
+    for await (const entry of entries) {
+      if (this.aheadKind !== undefined && entry.stats.type === 'file') this.startAhead(entry, this.aheadKind)
+      yield entry
+    }
+  }
+
   private startAhead(entry: LocalEntry, kind: AheadDigest): void {
     this.hasher ??= new FileHasher()
-    const withdraw = new AbortController()
     // A placeholder reference: the worker computes the digest of its kind and compares nothing.
     const reference = kind === 'md5' ? {kind, hex: '', source: ''} : {kind}
-    const result = this.hasher.hash(entry.absolute, reference, {size: entry.stats.size, signal: withdraw.signal})
-    result.catch(() => undefined) // its comparison awaits it, or it was forgotten
-    this.ahead.set(entry.absolute, {kind, result, withdraw})
+    const request = this.hasher.request(entry.absolute, reference, {size: entry.stats.size})
+    request.result.catch(() => undefined) // its comparison awaits it, or it was forgotten
+    this.ahead.set(entry.absolute, {kind, ...request})
   }
 }
 
