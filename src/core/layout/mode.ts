@@ -23,17 +23,15 @@ const typeBits: Record<FileType, number> = {
   symlink: S_IFLNK,
 }
 
+const typeOfBits = new Map(Object.entries(typeBits).map(([type, bits]) => [bits, type as FileType]))
+
 export function modeTypeBits(type: FileType): number {
   return typeBits[type]
 }
 
 /** The file type a full st_mode names; undefined when the type bits are absent or not a known type. */
 export function fileTypeOfMode(mode: number): FileType | undefined {
-  const bits = mode & S_IFMT
-  for (const [type, value] of Object.entries(typeBits)) {
-    if (value === bits) return type as FileType
-  }
-  return undefined
+  return typeOfBits.get(mode & S_IFMT)
 }
 
 /** A full st_mode from a type and permission bits. */

@@ -1,6 +1,7 @@
 import type {Timestamp} from '../fs/types.js'
 
 const NS_PER_SEC = 1_000_000_000n
+const NS_PER_SEC_NUMBER = 1_000_000_000
 
 export function timestampFromMs(ms: number): Timestamp {
   const sec = Math.floor(ms / 1000)
@@ -27,17 +28,22 @@ export function parseEpochSeconds(text: string): Timestamp | undefined {
   const match = /^\s*(-?)(\d{1,15})(?:\.(\d+))?\s*$/.exec(text)
   if (!match) return undefined
   const [, sign, whole, fraction = ''] = match
-  const total = BigInt(whole) * NS_PER_SEC + BigInt(fraction.slice(0, 9).padEnd(9, '0'))
-  return fromNanoseconds(sign === '-' ? -total : total)
+  // Whole numbers below 2^53 on both sides of the point: exact without BigInt, which is slow per entry.
+  const sec = Number(whole)
+  const nsec = Number(fraction.slice(0, 9).padEnd(9, '0'))
+  if (sign !== '-') return {sec, nsec}
+  return nsec === 0 ? {sec: sec === 0 ? 0 : -sec, nsec: 0} : {sec: -sec - 1, nsec: NS_PER_SEC_NUMBER - nsec}
 }
 
 /** Seconds since the epoch with nine fractional digits: `1700000000.123456789`. */
 export function formatEpochSeconds(time: Timestamp): string {
-  const total = BigInt(time.sec) * NS_PER_SEC + BigInt(time.nsec)
-  const sign = total < 0n ? '-' : ''
-  const magnitude = total < 0n ? -total : total
-  const fraction = (magnitude % NS_PER_SEC).toString().padStart(9, '0')
-  return `${sign}${magnitude / NS_PER_SEC}.${fraction}`
+  if (time.sec >= 0) return `${time.sec}.${nineDigits(time.nsec)}`
+  // Negative: the magnitude of sec + nsec/1e9, written as a sign and a positive fraction.
+  return time.nsec === 0 ? `-${-time.sec}.000000000` : `-${-time.sec - 1}.${nineDigits(NS_PER_SEC_NUMBER - time.nsec)}`
+}
+
+function nineDigits(nsec: number): string {
+  return String(nsec).padStart(9, '0')
 }
 
 /** Nanoseconds since the epoch as a timestamp whose nsec is never negative. */

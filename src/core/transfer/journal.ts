@@ -126,9 +126,11 @@ export class Journal {
   }
 }
 
-function toRecord({sha256, lastModified, ...rest}: RecordRow & {key?: string}): JournalRecord {
-  const {key: _key, ...record} = rest
-  return {...record, ...(sha256 === null ? {} : {sha256}), ...(lastModified === null ? {} : {lastModified})}
+function toRecord(row: RecordRow): JournalRecord {
+  const record: JournalRecord = {size: row.size, mtime: row.mtime, mode: row.mode, uid: row.uid, gid: row.gid, etag: row.etag}
+  if (row.sha256 !== null) record.sha256 = row.sha256
+  if (row.lastModified !== null) record.lastModified = row.lastModified
+  return record
 }
 
 /** The record of a local entry copied to (or from) an object with this ETag. */
