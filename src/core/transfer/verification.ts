@@ -34,7 +34,7 @@ interface Outcome {
  */
 export class Verification {
   readonly progress: VerifyProgress = {entries: 0, bytesHashed: 0, findings: 0, startedAt: 0}
-  /** Called once both sides have answered (a store with its first listing page) and the comparison starts. */
+  /** Called once both sides are known to be usable and the comparison starts. */
   onCompare?: () => void
   private readonly mode: VerifyMode
   private readonly jobs: number
@@ -87,16 +87,14 @@ export class Verification {
 
   private async compareTrees(): Promise<VerifyReport> {
     this.progress.startedAt = Date.now()
-    // A store is checked by the first page of its listing, which fails as its check would (no bucket,
-    // credentials refused, endpoint down) before anything is compared, and need not wait for it.
-    const local = [this.options.source, this.options.destination].filter((endpoint) => endpoint.kind === 'local')
-    await Promise.all(local.map((endpoint) => checkEndpoint(endpoint, this.options.signal)))
+    await Promise.all([checkEndpoint(this.options.source, this.options.signal), checkEndpoint(this.options.destination, this.options.signal)])
     const filter = new PathFilter(this.options.filter)
     if (this.mode !== 'fast') {
       // Local files start hashing as their walk finds them, with SHA-256 (what zerofs records) until
       // a store's reference asks for MD5 (see compareContent).
       for (const side of [this.source, this.destination]) side.hashAhead?.('sha256')
     }
+    this.onCompare?.()
     const signal = this.options.signal
     const pairs = mergeByKey(
       this.source.walk(filter, (problem) => this.problem(problem, 'source'), signal),
@@ -105,20 +103,13 @@ export class Verification {
     )
     const queue = new PQueue({concurrency: this.jobs})
     const window: Array<Promise<Outcome>> = []
-    let comparing = false
-    const startComparing = (): void => {
-      if (!comparing) this.onCompare?.()
-      comparing = true
-    }
     try {
       for await (const pair of pairs) {
-        startComparing()
         this.progress.entries++
         window.push(queue.add(() => this.comparePair(pair)))
         if (window.length >= this.jobs * WINDOW_PER_JOB) await this.settle(await window.shift()!)
         await this.emitProblems()
       }
-      startComparing()
       while (window.length > 0) await this.settle(await window.shift()!)
       await this.emitProblems()
     } finally {
