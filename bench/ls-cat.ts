@@ -33,6 +33,7 @@ const SEED_CONCURRENCY = 32
 const BASE_MTIME = 1_700_000_000
 const RSS_TARGET_BYTES = 150e6
 const SDK_CAT = fileURLToPath(new URL('lib/sdk-cat.mjs', import.meta.url))
+const HTTP_CAT = fileURLToPath(new URL('lib/http-cat.mjs', import.meta.url))
 
 interface Options {
   treeObjects: number
@@ -237,14 +238,20 @@ async function run(options: Options): Promise<Report> {
         () => measureZerofs(server, ['cat', zerofsLocation(BIG_OBJECT)]),
         () => measureRclone(server, ['cat', rclonePath(BUCKET, BIG_OBJECT)]),
       ))
-      const runs: Measurement[] = []
-      for (let index = 0; index < options.runs; index++) {
-        progress(`the SDK alone streaming the object: run ${index + 1}/${options.runs}`)
-        runs.push(await measure(process.execPath, [SDK_CAT, server.endpoint, BUCKET, BIG_OBJECT], {env: zerofsEnv(server)}))
-      }
-      const medianMs = median(runs.map((m) => m.wallMs))
       const cat = report.comparisons[report.comparisons.length - 1]
-      report.floors.push({name: `${cat.name}: a bare Node process streaming it with the SDK`, runs, medianMs, ratioToRclone: medianMs / cat.rcloneMedianMs})
+      const floors: Array<[string, string, string[]]> = [
+        ['with the SDK', SDK_CAT, [server.endpoint, BUCKET, BIG_OBJECT]],
+        ['with node:http alone, unsigned', HTTP_CAT, [`${server.endpoint}/${BUCKET}/${BIG_OBJECT}`]],
+      ]
+      for (const [how, script, args] of floors) {
+        const runs: Measurement[] = []
+        for (let index = 0; index < options.runs; index++) {
+          progress(`a bare Node process streaming the object ${how}: run ${index + 1}/${options.runs}`)
+          runs.push(await measure(process.execPath, [script, ...args], {env: zerofsEnv(server)}))
+        }
+        const medianMs = median(runs.map((m) => m.wallMs))
+        report.floors.push({name: `${cat.name}: a bare Node process streaming it ${how}`, runs, medianMs, ratioToRclone: medianMs / cat.rcloneMedianMs})
+      }
     }
 
     if (options.treeObjects > 0) {
