@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3'
 import {ROOT_INO, type FileType, type Ino, type Timestamp} from '../fs/types.js'
 import {SEQ_STEP} from './schema.js'
+import {UnchangedReads} from './unchanged-reads.js'
 
 /** What the cache knows about one path: its stable inode number and the store's last word on it. */
 export interface InodeRow {
@@ -170,6 +171,9 @@ function insertedValues(fields: InodeFields): Array<number | string | null> {
   ]
 }
 
+/** Rows recently read kept in memory (about 0.5 KiB each): a few listings of 1,000 entries. */
+const RECENT_MAX_ROWS = 8192
+
 /** A file unlinked while a client holds it open (InodeTable.detach). */
 export function isDetached(row: InodeRow): boolean {
   return row.parent === 0n && row.ino !== ROOT_INO
@@ -181,8 +185,11 @@ export function isDetached(row: InodeRow): boolean {
  */
 export class InodeTable {
   private readonly statements = new Map<string, Database.Statement>()
+  private readonly recent: UnchangedReads<InodeRow>
 
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: Database.Database) {
+    this.recent = new UnchangedReads(db, RECENT_MAX_ROWS)
+  }
 
   private statement(sql: string): Database.Statement {
     let statement = this.statements.get(sql)
@@ -204,9 +211,12 @@ export class InodeTable {
     return statement
   }
 
+  /** The row of `ino`; shared with other callers (see UnchangedReads) and frozen. */
   get(ino: Ino): InodeRow | undefined {
-    const raw = this.rows('WHERE ino = ?').get(ino) as RawValues | undefined
-    return raw && fromRaw(raw)
+    return this.recent.get(`i${ino}`, () => {
+      const raw = this.rows('WHERE ino = ?').get(ino) as RawValues | undefined
+      return raw ? [fromRaw(raw)] : []
+    })[0]
   }
 
   child(parent: Ino, name: string): InodeRow | undefined {
@@ -214,9 +224,13 @@ export class InodeTable {
     return raw && fromRaw(raw)
   }
 
-  /** Children in readdir order (name order), after the position `afterSeq` (a cookie; 0 for the start). */
-  children(parent: Ino, afterSeq: number, limit: number): InodeRow[] {
-    return (this.rows('WHERE parent = ? AND seq > ? ORDER BY seq LIMIT ?').all(parent, afterSeq, limit) as RawValues[]).map(fromRaw)
+  /**
+   * Children in readdir order (name order), after the position `afterSeq` (a cookie; 0 for the
+   * start). The rows are shared with other callers (see UnchangedReads) and frozen.
+   */
+  children(parent: Ino, afterSeq: number, limit: number): readonly InodeRow[] {
+    return this.recent.get(`c${parent}/${afterSeq}/${limit}`, () =>
+      (this.rows('WHERE parent = ? AND seq > ? ORDER BY seq LIMIT ?').all(parent, afterSeq, limit) as RawValues[]).map(fromRaw))
   }
 
   /** Like children, only what a plain readdir shows (reading whole rows costs most of a long listing). */

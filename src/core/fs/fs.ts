@@ -230,7 +230,11 @@ export class Fs implements PosixFs {
         // After HEADs the rows are read again with the staged set, in one tick: an upload may have
         // finished meanwhile. Without them nothing was awaited since the rows were read.
         const current = (child: InodeRow): InodeRow => (headed ? this.cache.inodes.get(child.ino) ?? child : child)
-        entries = (headed ?? listed).map((child) => ({...toEntry(child), attr: this.catalog.attrOf(current(child), staged.has(child.ino) ? undefined : null)}))
+        entries = (headed ?? listed).map((child) => {
+          const entry: DirEntry = toEntry(child)
+          entry.attr = this.catalog.attrOf(current(child), staged.has(child.ino) ? undefined : null)
+          return entry
+        })
       } else {
         const children = this.cache.inodes.childEntries(dir, Number(cookie), limit + 1)
         eof = children.length <= limit

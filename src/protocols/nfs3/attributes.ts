@@ -43,7 +43,7 @@ export function readNfstime3(reader: XdrReader): Timestamp {
 export function writeFattr3(writer: XdrWriter, attr: Attr, fsid: bigint): void {
   const {major, minor} = splitDevice(attr.rdev)
   writer.uint32(ftype3Of(attr.type)).uint32(attr.mode & 0o7777).uint32(attr.nlink).uint32(attr.uid).uint32(attr.gid)
-    .uint64(BigInt(attr.size)).uint64(BigInt(attr.size)).uint32(major).uint32(minor)
+    .uint64(attr.size).uint64(attr.size).uint32(major).uint32(minor)
     .uint64(fsid).uint64(attr.ino)
   writeNfstime3(writer, attr.atime)
   writeNfstime3(writer, attr.mtime)
@@ -56,7 +56,7 @@ export function writePostOpAttr(writer: XdrWriter, attr: Attr | undefined, fsid:
 
 export function writePreOpAttr(writer: XdrWriter, attr: Attr | undefined): void {
   writer.optional(attr, (present) => {
-    writer.uint64(BigInt(present.size))
+    writer.uint64(present.size)
     writeNfstime3(writer, present.mtime)
     writeNfstime3(writer, present.ctime)
   })

@@ -20,15 +20,24 @@ export interface HandleTarget {
   generation: number
 }
 
+const INO_OFFSET = 12
+
 export class FileHandles {
-  constructor(readonly fsid: bigint) {}
+  /** Magic and fsid, the same in every handle (READDIRPLUS encodes one per entry). */
+  private readonly prefix: Buffer
+
+  constructor(readonly fsid: bigint) {
+    this.prefix = Buffer.alloc(INO_OFFSET)
+    this.prefix.writeUInt32BE(MAGIC, 0)
+    this.prefix.writeBigUInt64BE(BigInt.asUintN(64, fsid), 4)
+  }
 
   encode(target: Pick<Attr, 'ino' | 'generation'>): Buffer {
-    const handle = Buffer.alloc(FILE_HANDLE_SIZE)
-    handle.writeUInt32BE(MAGIC, 0)
-    handle.writeBigUInt64BE(BigInt.asUintN(64, this.fsid), 4)
-    handle.writeBigUInt64BE(target.ino, 12)
-    handle.writeUInt32BE(target.generation >>> 0, 20)
+    const handle = Buffer.allocUnsafe(FILE_HANDLE_SIZE)
+    this.prefix.copy(handle, 0)
+    const view = new DataView(handle.buffer, handle.byteOffset, FILE_HANDLE_SIZE)
+    view.setBigUint64(INO_OFFSET, target.ino)
+    view.setUint32(INO_OFFSET + 8, target.generation >>> 0)
     return handle
   }
 
@@ -40,6 +49,6 @@ export class FileHandles {
     if (handle.readBigUInt64BE(4) !== BigInt.asUintN(64, this.fsid)) {
       throw new Nfs3Error(NFS3ERR_STALE, 'file handle of another filesystem')
     }
-    return {ino: handle.readBigUInt64BE(12), generation: handle.readUInt32BE(20)}
+    return {ino: handle.readBigUInt64BE(INO_OFFSET), generation: handle.readUInt32BE(INO_OFFSET + 8)}
   }
 }

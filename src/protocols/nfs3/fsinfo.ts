@@ -43,7 +43,7 @@ export const fsinfo: Nfs3Procedure<Fsinfo3Args> = {
       writer.uint32(MAX_TRANSFER).uint32(MAX_TRANSFER).uint32(BLOCK)
         .uint32(MAX_TRANSFER).uint32(MAX_TRANSFER).uint32(BLOCK)
         .uint32(DTPREF)
-        .uint64(BigInt(MAX_FILE_SIZE))
+        .uint64(MAX_FILE_SIZE)
       writeNfstime3(writer, TIME_DELTA)
       writer.uint32(FSF3_SYMLINK | FSF3_HOMOGENEOUS | FSF3_CANSETTIME)
     }

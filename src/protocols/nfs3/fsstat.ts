@@ -29,8 +29,8 @@ export const fsstat: Nfs3Procedure<Fsstat3Args> = {
     const stat = await call.fs.statfs()
     return (writer) => {
       writePostOpAttr(writer, attr, call.fsid)
-      writer.uint64(BigInt(stat.totalBytes)).uint64(BigInt(stat.freeBytes)).uint64(BigInt(stat.availBytes))
-        .uint64(BigInt(stat.totalFiles)).uint64(BigInt(stat.freeFiles)).uint64(BigInt(stat.freeFiles))
+      writer.uint64(stat.totalBytes).uint64(stat.freeBytes).uint64(stat.availBytes)
+        .uint64(stat.totalFiles).uint64(stat.freeFiles).uint64(stat.freeFiles)
         .uint32(0) // invarsec: the numbers may change at any time
     }
   },
