@@ -15,6 +15,7 @@ import {FileHasher} from '../transfer/file-hasher.js'
 import {BufferPool} from './buffer-pool.js'
 import {ChunkPresence} from './chunk-presence.js'
 import {FreshChunks} from './fresh-chunks.js'
+import {OpenChunkObjects} from './open-chunk-objects.js'
 import {chunkFilesDir, deviceCacheDir, dirtyJournalDir} from './device-cache-dir.js'
 import {DirtyJournal, listChunkFiles} from './dirty-journal.js'
 import {checkDeviceName, chunkKey, chunkName, chunksPrefix, parseChunkName} from './layout.js'
@@ -136,6 +137,8 @@ export class ChunkDevice implements BlockDevice {
    * from their objects instead of being copied into the cache first.
    */
   private readonly local?: FileStore
+  /** The objects of a local store's chunks, open for those reads. */
+  private readonly objects?: OpenChunkObjects
   /** Hashes chunk files handed to a local store, on threads of their own (started at the first). */
   private hasher?: FileHasher
 
@@ -158,7 +161,10 @@ export class ChunkDevice implements BlockDevice {
     this.fresh = new FreshChunks(Math.max(1, Math.floor(FRESH_BYTES / manifest.chunkSize)))
     this.files = new StagingFiles<number>((index) => join(chunkFilesDir(dir), chunkName(index)))
     this.journal = new DirtyJournal(dirtyJournalDir(dir))
-    if (store instanceof FileStore) this.local = store
+    if (store instanceof FileStore) {
+      this.local = store
+      this.objects = new OpenChunkObjects(store, (index) => chunkKey(name, index))
+    }
   }
 
   /** Opens (and creates, grows or shrinks) a device; uploads what a previous run left dirty before it returns. */
@@ -191,24 +197,37 @@ export class ChunkDevice implements BlockDevice {
     return this.manifest.chunkSize
   }
 
+  /** `length` bytes from `offset` on, in a buffer of their own. */
   async read(offset: number, length: number): Promise<Buffer> {
+    const data = Buffer.allocUnsafe(length)
+    await this.readInto(offset, data)
+    return data
+  }
+
+  async readInto(offset: number, target: Buffer): Promise<void> {
+    const length = target.length
     this.check('read', offset, length)
     // A read whose previous chunk is cached continues a sequential reader (one per connection of a
     // multi-connection client, each in its own region): the chunks after it are fetched ahead.
     const first = Math.floor(offset / this.chunkSize)
     const sequential = length > 0 && (first === 0 || this.states.get(first - 1)?.cached === true)
-    if (sequential && this.local === undefined) this.readAhead(Math.floor((offset + length - 1) / this.chunkSize) + 1)
+    if (sequential && this.objects === undefined) this.readAhead(Math.floor((offset + length - 1) / this.chunkSize) + 1)
     const pieces = [...piecesOf(offset, length, this.chunkSize)]
-    const readPiece = (piece: Piece): Promise<Buffer | undefined> | undefined => {
-      if (this.readsAsZeros(piece.index)) return undefined
-      if (this.local !== undefined && this.states.get(piece.index)?.cached !== true) return this.readStored(this.local, piece)
-      return this.withCachedChunk(piece.index, 'fetch', async () =>
-        this.fresh.slice(piece.index, piece.offset, piece.length) ?? this.files.read(piece.index, piece.offset, piece.length))
+    if (pieces.length === 1) return this.readPiece(pieces[0], target)
+    await Promise.all(pieces.map((piece) => this.readPiece(piece, target.subarray(piece.at, piece.at + piece.length))))
+  }
+
+  private async readPiece(piece: Piece, into: Buffer): Promise<void> {
+    if (this.readsAsZeros(piece.index)) {
+      into.fill(0)
+      return
     }
-    if (pieces.length === 1) return (await readPiece(pieces[0])) ?? Buffer.alloc(length)
-    const result = Buffer.alloc(length)
-    await Promise.all(pieces.map(async (piece) => (await readPiece(piece))?.copy(result, piece.at)))
-    return result
+    if (this.objects !== undefined && this.states.get(piece.index)?.cached !== true) return this.readStored(this.objects, piece, into)
+    await this.withCachedChunk(piece.index, 'fetch', async () => {
+      const fresh = this.fresh.slice(piece.index, piece.offset, piece.length)
+      if (fresh !== undefined) fresh.copy(into)
+      else await this.files.readInto(piece.index, piece.offset, into)
+    })
   }
 
   async write(offset: number, data: Buffer): Promise<void> {
@@ -255,6 +274,7 @@ export class ChunkDevice implements BlockDevice {
       await this.flush()
     } finally {
       await this.files.closeAll()
+      await this.objects?.forgetAll()
       await this.hasher?.close()
       this.lock.release()
     }
@@ -288,20 +308,20 @@ export class ChunkDevice implements BlockDevice {
   }
 
   /**
-   * A piece of a chunk the cache does not hold, read from its object in a local store (undefined:
-   * zeros). A change racing the read is a request in flight beside it, which may be seen or not.
+   * A piece of a chunk the cache does not hold, read from its object in a local store (a chunk
+   * without one reads as zeros). A change racing the read is a request in flight beside it, which
+   * may be seen or not.
    */
-  private async readStored(store: FileStore, piece: Piece): Promise<Buffer | undefined> {
-    const data = Buffer.allocUnsafe(piece.length)
+  private async readStored(objects: OpenChunkObjects, piece: Piece, into: Buffer): Promise<void> {
     let read: number
     try {
-      read = await store.readAt(chunkKey(this.name, piece.index), piece.offset, data)
+      read = await objects.read(piece.index, piece.offset, into)
     } catch (error) {
       // Deleted by a trim meanwhile: a chunk without an object reads as zeros.
-      if (isStoreError(error, 'NotFound')) return undefined
-      throw fsError('EIO', 'read', this.name, {cause: error, detail: `chunk ${piece.index}: ${(error as Error).message}`})
+      if (isStoreError(error, 'NotFound')) read = 0
+      else throw fsError('EIO', 'read', this.name, {cause: error, detail: `chunk ${piece.index}: ${(error as Error).message}`})
     }
-    return data.fill(0, read)
+    into.fill(0, read)
   }
 
   private async writePiece(piece: Piece, data: Buffer): Promise<void> {
@@ -553,6 +573,7 @@ export class ChunkDevice implements BlockDevice {
 
   /** Under the chunk's lock, once the store holds the chunk as of change `gen` (or has no object for it). */
   private stored(index: number, state: ChunkState, gen: number, present: boolean): void {
+    this.objects?.forget(index)
     state.failedAt = undefined
     this.presence.set(index, present)
     state.storedGen = Math.max(state.storedGen, gen)
@@ -632,6 +653,7 @@ export class ChunkDevice implements BlockDevice {
 
   /** Deletes every chunk object and local copy from `first` on (after a shrink). */
   private async dropChunksFrom(first: number): Promise<void> {
+    await this.objects?.forgetAll()
     for (const [index, state] of [...this.states]) {
       if (index < first) continue
       if (state.cached) this.occupied--

@@ -57,6 +57,13 @@ interface Rename {
   record: ObjectRecord
 }
 
+/** An object's file, open for reads (FileStore.openObjectFile). */
+export interface ObjectFile {
+  /** Reads the bytes from `offset` into `target`; returns how many were read, fewer than asked at the object's end. */
+  read(offset: number, target: Buffer): Promise<number>
+  close(): Promise<void>
+}
+
 export class FileStore implements ObjectStore {
   readonly url: string
   /** The absolute directory that holds the objects. */
@@ -166,22 +173,25 @@ export class FileStore implements ObjectStore {
   }
 
   /**
-   * Reads an object's bytes from `offset` into `target` with positional reads, as a local file is
-   * read (no stream, no copy); returns how many bytes were read, fewer than asked at the object's
-   * end. Throws StoreError NotFound for a missing key (and for a marker, which holds no bytes).
+   * Opens an object's file for positional reads, for a reader that reads one object many times
+   * (no open, stat and close per read). The file reads the version opened, whatever replaces the
+   * key later. Throws StoreError NotFound for a missing key (and for a marker, which holds no bytes).
    */
-  async readAt(key: string, offset: number, target: Buffer): Promise<number> {
+  async openObjectFile(key: string): Promise<ObjectFile> {
     const parsed = parseKey(key)
-    checkRange({offset, length: target.length}, key)
     await this.open()
     if (parsed.marker) throw notFound(key)
     const handle = await this.openObject(parsed)
-    try {
-      return await readFully(handle, target, offset)
-    } catch (error) {
-      throw this.failure(error, 'read', key)
-    } finally {
-      await handle.close()
+    return {
+      read: async (offset, target) => {
+        checkRange({offset, length: target.length}, key)
+        try {
+          return await readFully(handle, target, offset)
+        } catch (error) {
+          throw this.failure(error, 'read', key)
+        }
+      },
+      close: () => handle.close(),
     }
   }
 
