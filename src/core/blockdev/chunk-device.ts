@@ -11,7 +11,6 @@ import {silentLogger, type Logger} from '../logger.js'
 import {isStoreError} from '../store/errors.js'
 import {FileStore} from '../store/file-store.js'
 import type {ObjectStore} from '../store/object-store.js'
-import {FileHasher} from '../transfer/file-hasher.js'
 import {BufferPool} from './buffer-pool.js'
 import {ChunkPresence} from './chunk-presence.js'
 import {FreshChunks} from './fresh-chunks.js'
@@ -139,8 +138,6 @@ export class ChunkDevice implements BlockDevice {
   private readonly local?: FileStore
   /** The objects of a local store's chunks, open for those reads. */
   private readonly objects?: OpenChunkObjects
-  /** Hashes chunk files handed to a local store, on threads of their own (started at the first). */
-  private hasher?: FileHasher
 
   private constructor(
     private readonly store: ObjectStore,
@@ -275,7 +272,6 @@ export class ChunkDevice implements BlockDevice {
     } finally {
       await this.files.closeAll()
       await this.objects?.forgetAll()
-      await this.hasher?.close()
       this.lock.release()
     }
   }
@@ -547,10 +543,8 @@ export class ChunkDevice implements BlockDevice {
       if (!present) {
         await this.store.delete([key])
       } else {
-        const path = this.files.path(index)
-        this.hasher ??= new FileHasher(1)
-        const {digest} = await this.hasher.hash(path, {kind: 'sha256'})
-        await this.store.put(key, {path, final: true}, {contentType: CHUNK_CONTENT_TYPE, md5: false, sha256: digest})
+        // The store hashes the file (off the main thread) while it syncs it.
+        await this.store.put(key, {path: this.files.path(index), final: true}, {contentType: CHUNK_CONTENT_TYPE, md5: false})
       }
     } catch (error) {
       throw this.uploadFailed(state, key, error)
