@@ -76,6 +76,11 @@ interface ChunkState {
   /** Changes are numbered from one device-wide clock, so a chunk's numbers only ever grow. */
   gen: number
   storedGen: number
+  /**
+   * How far the chunk has been written from its start, in order, by the latest run of writes that
+   * began at its start: a sequential writer (a copy, mkfs) that reaches the end is done with it.
+   */
+  inOrder: number
   upload?: Promise<void>
   failedAt?: number
 }
@@ -112,6 +117,8 @@ function* piecesOf(offset: number, length: number, chunkSize: number): Generator
  */
 export class ChunkDevice implements BlockDevice {
   private readonly states = new Map<number, ChunkState>()
+  /** The dirty chunks, least recently changed first. */
+  private readonly dirty = new Set<number>()
   private readonly locks = new KeyedMutex<number>()
   private readonly queue: PQueue
   private readonly files: StagingFiles<number>
@@ -123,6 +130,7 @@ export class ChunkDevice implements BlockDevice {
   private clock = 0
   private waiters: Array<() => void> = []
   private idleTimer?: NodeJS.Timeout
+  private lastChange = 0
   private zeros?: Buffer
   private closed = false
   /** Chunks being fetched ahead: each is fetched (and takes a cache slot) once. */
@@ -257,9 +265,9 @@ export class ChunkDevice implements BlockDevice {
   async flush(range?: {offset: number; length: number}): Promise<void> {
     const first = range === undefined ? 0 : Math.floor(range.offset / this.chunkSize)
     const last = range === undefined ? Infinity : Math.floor((range.offset + Math.max(range.length, 1) - 1) / this.chunkSize)
-    await allSettledOrThrow([...this.states]
-      .filter(([index, state]) => isDirty(state) && index >= first && index <= last)
-      .map(([index, state]) => this.ensureStored(index, state.gen)))
+    await allSettledOrThrow([...this.dirty]
+      .filter((index) => index >= first && index <= last)
+      .map((index) => this.ensureStored(index, this.states.get(index)!.gen)))
   }
 
   /** Uploads everything dirty and gives up the device; a failed upload stays journaled for the next open. */
@@ -322,11 +330,20 @@ export class ChunkDevice implements BlockDevice {
 
   private async writePiece(piece: Piece, data: Buffer): Promise<void> {
     const whole = piece.length === this.chunkSize
-    await this.withCachedChunk(piece.index, whole ? 'empty' : 'fetch', async (state) => {
+    const state = await this.withCachedChunk(piece.index, whole ? 'empty' : 'fetch', async (state) => {
       await this.markDirty(piece.index, state)
       this.fresh.delete(piece.index)
       await this.files.write(piece.index, piece.offset, data)
+      state.inOrder = piece.offset === 0 || piece.offset === state.inOrder ? piece.offset + piece.length : 0
+      return state
     })
+    // Written whole from its start: a sequential writer has moved on, so the chunk is stored now
+    // instead of waiting in the write-behind window (a FLUSH at the end of a copy then waits for
+    // the last chunks only).
+    if (state.inOrder === this.chunkSize) {
+      state.inOrder = 0
+      this.startUpload(piece.index, state)
+    }
   }
 
   /** A whole chunk discarded: its local copy goes, and the upload deletes its object. */
@@ -353,6 +370,8 @@ export class ChunkDevice implements BlockDevice {
       state.marked = true
     }
     state.gen = ++this.clock
+    this.dirty.delete(index)
+    this.dirty.add(index)
   }
 
   /**
@@ -467,21 +486,40 @@ export class ChunkDevice implements BlockDevice {
   /** After a change: upload the oldest dirty chunks beyond the write-behind window now, the rest once idle. */
   private changed(): void {
     this.uploadOldest(Math.max(2, Math.min(Math.floor(WRITE_BEHIND_BYTES / this.chunkSize), Math.floor(this.capacity / 2))))
-    clearTimeout(this.idleTimer)
-    this.idleTimer = setTimeout(() => this.uploadOldest(0), this.idleUploadMs)
-    this.idleTimer.unref()
+    this.lastChange = Date.now()
+    // One timer, moved on when it fires early, rather than one set and cleared per change.
+    this.idleTimer ??= this.idleCheck(this.idleUploadMs)
   }
 
-  /** Starts background uploads of the least recently used dirty chunks, leaving `keep` dirty ones alone. */
+  private idleCheck(delay: number): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      const idle = Date.now() - this.lastChange
+      if (idle < this.idleUploadMs) {
+        this.idleTimer = this.idleCheck(this.idleUploadMs - idle)
+        return
+      }
+      this.idleTimer = undefined
+      this.uploadOldest(0)
+    }, delay)
+    timer.unref()
+    return timer
+  }
+
+  /** Starts background uploads of the least recently changed dirty chunks, leaving `keep` dirty ones alone. */
   private uploadOldest(keep: number): void {
-    const dirty = [...this.states].filter(([, state]) => isDirty(state))
-    const now = Date.now()
-    for (const [index, state] of dirty.slice(0, Math.max(0, dirty.length - keep))) {
-      if (state.upload !== undefined || (state.failedAt !== undefined && now - state.failedAt < RETRY_MS)) continue
-      this.upload(index, state).catch((error: unknown) => {
-        this.logger.warn(`device ${this.name}: ${(error as Error).message}; the chunk stays staged and is tried again`)
-      })
+    let beyond = this.dirty.size - keep
+    for (const index of this.dirty) {
+      if (beyond-- <= 0) break
+      this.startUpload(index, this.states.get(index)!)
     }
+  }
+
+  /** A background upload, unless one runs or the last one failed only just now; a failure is logged. */
+  private startUpload(index: number, state: ChunkState): void {
+    if (state.upload !== undefined || (state.failedAt !== undefined && Date.now() - state.failedAt < RETRY_MS)) return
+    this.upload(index, state).catch((error: unknown) => {
+      this.logger.warn(`device ${this.name}: ${(error as Error).message}; the chunk stays staged and is tried again`)
+    })
   }
 
   /** Resolves once the store holds chunk `index` as of change `gen` or later. */
@@ -571,6 +609,7 @@ export class ChunkDevice implements BlockDevice {
     state.failedAt = undefined
     this.presence.set(index, present)
     state.storedGen = Math.max(state.storedGen, gen)
+    if (!isDirty(state)) this.dirty.delete(index)
   }
 
   /** Under the chunk's lock: a chunk the store holds as written needs no marker, nor a state once uncached. */
@@ -618,9 +657,10 @@ export class ChunkDevice implements BlockDevice {
     }
     const withFiles = new Set(await listChunkFiles(chunkFilesDir(this.dir)))
     for (const index of dirty) {
-      const state: ChunkState = {cached: withFiles.has(index), marked: true, gen: ++this.clock, storedGen: 0}
+      const state: ChunkState = {cached: withFiles.has(index), marked: true, gen: ++this.clock, storedGen: 0, inOrder: 0}
       if (state.cached) this.occupied++
       this.states.set(index, state)
+      this.dirty.add(index)
     }
     if (dirty.size > 0) {
       this.logger.info(`device ${this.name}: uploading ${dirty.size} chunk(s) a previous run left staged`)
@@ -652,6 +692,7 @@ export class ChunkDevice implements BlockDevice {
       if (index < first) continue
       if (state.cached) this.occupied--
       this.states.delete(index)
+      this.dirty.delete(index)
       this.fresh.delete(index)
       await this.files.remove(index)
       await this.journal.clear(index)
@@ -675,7 +716,7 @@ async function allSettledOrThrow(promises: Array<Promise<void>>): Promise<void> 
 }
 
 function newState(): ChunkState {
-  return {cached: false, marked: false, gen: 0, storedGen: 0}
+  return {cached: false, marked: false, gen: 0, storedGen: 0, inOrder: 0}
 }
 
 function lockDevice(dir: string, name: string): OwnerLock {
