@@ -8,6 +8,7 @@ import {fsError} from '../errors.js'
 import {KeyedMutex} from '../fs/locks.js'
 import {StagingFiles} from '../fs/staging-files.js'
 import {silentLogger, type Logger} from '../logger.js'
+import {startDigestThread} from '../store/digest-thread.js'
 import {isStoreError} from '../store/errors.js'
 import {FileStore} from '../store/file-store.js'
 import type {ObjectStore} from '../store/object-store.js'
@@ -26,6 +27,11 @@ const MiB = 1024 * 1024
 export const DEFAULT_CHUNK_SIZE = 4 * MiB
 export const DEFAULT_CACHE_SIZE = 512 * MiB
 export const DEFAULT_UPLOAD_CONCURRENCY = 8
+/**
+ * Uploads to a local store at once, by default: such an upload holds no buffer (the chunk's file is
+ * linked in) and mostly waits for its fsync, so more of them keep up with a sequential writer.
+ */
+const DEFAULT_LOCAL_UPLOAD_CONCURRENCY = 32
 /** The cache holds at least this many chunks, whatever its size says, so that uploads and writes can overlap. */
 const MIN_CACHED_CHUNKS = 4
 const IDLE_UPLOAD_MS = 1000
@@ -61,6 +67,7 @@ export interface OpenDeviceOptions {
   readOnly?: boolean
   /** Bytes of local chunk copies (clean and dirty) kept in the cache directory. */
   cacheSize?: number
+  /** Uploads at once (default 8; 32 to a local store). */
   uploadConcurrency?: number
   /** Dirty chunks are uploaded once the device has had no change for this long (default 1 s). */
   idleUploadMs?: number
@@ -160,7 +167,7 @@ export class ChunkDevice implements BlockDevice {
     this.readOnly = options.readOnly ?? false
     this.idleUploadMs = options.idleUploadMs ?? IDLE_UPLOAD_MS
     this.capacity = Math.max(MIN_CACHED_CHUNKS, Math.floor((options.cacheSize ?? DEFAULT_CACHE_SIZE) / manifest.chunkSize))
-    const uploadConcurrency = options.uploadConcurrency ?? DEFAULT_UPLOAD_CONCURRENCY
+    const uploadConcurrency = options.uploadConcurrency ?? (store instanceof FileStore ? DEFAULT_LOCAL_UPLOAD_CONCURRENCY : DEFAULT_UPLOAD_CONCURRENCY)
     this.queue = new PQueue({concurrency: uploadConcurrency})
     this.buffers = new BufferPool(manifest.chunkSize, uploadConcurrency)
     this.fresh = new FreshChunks(Math.max(1, Math.floor(FRESH_BYTES / manifest.chunkSize)))
@@ -185,6 +192,8 @@ export class ChunkDevice implements BlockDevice {
       }
       const presence = new ChunkPresence(chunkCount({size: Math.max(manifest.size, options.size ?? 0), chunkSize: manifest.chunkSize}))
       const device = new ChunkDevice(options.store, name, manifest, presence, dir, lock, options)
+      // Chunk uploads are hashed there (a file store's linked files, an S3 store's bodies).
+      if (!device.readOnly) await startDigestThread()
       await device.recover()
       if (options.size !== undefined && options.size !== manifest.size) await device.resize(options.size, options.allowShrink ?? false)
       return device
