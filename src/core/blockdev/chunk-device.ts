@@ -192,8 +192,9 @@ export class ChunkDevice implements BlockDevice {
       }
       const presence = new ChunkPresence(chunkCount({size: Math.max(manifest.size, options.size ?? 0), chunkSize: manifest.chunkSize}))
       const device = new ChunkDevice(options.store, name, manifest, presence, dir, lock, options)
-      // Chunk uploads are hashed there (a file store's linked files, an S3 store's bodies).
-      if (!device.readOnly) await startDigestThread()
+      // Chunk uploads are hashed there (a file store's linked files, an S3 store's bodies); a thread
+      // that fails to start fails those hashes, not the open.
+      if (!device.readOnly) await startDigestThread().catch(() => undefined)
       await device.recover()
       if (options.size !== undefined && options.size !== manifest.size) await device.resize(options.size, options.allowShrink ?? false)
       return device
@@ -228,7 +229,8 @@ export class ChunkDevice implements BlockDevice {
     if (sequential && this.objects === undefined) this.readAhead(Math.floor((offset + length - 1) / this.chunkSize) + 1)
     const pieces = [...piecesOf(offset, length, this.chunkSize)]
     if (pieces.length === 1) return this.readPiece(pieces[0], target)
-    await Promise.all(pieces.map((piece) => this.readPiece(piece, target.subarray(piece.at, piece.at + piece.length))))
+    // Every piece settled, not just the first failed: none may still fill `target` after the call.
+    await allSettledOrThrow(pieces.map((piece) => this.readPiece(piece, target.subarray(piece.at, piece.at + piece.length))))
   }
 
   private async readPiece(piece: Piece, into: Buffer): Promise<void> {
