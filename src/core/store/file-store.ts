@@ -502,9 +502,9 @@ export class FileStore implements ObjectStore {
    * once. A put that fails there fails alone.
    */
   private async renameBatch(catalog: FileStoreCatalog, batch: Rename[]): Promise<Array<PromiseSettledResult<void>>> {
-    catalog.durably(() => catalog.exclusive(() => {
+    await catalog.exclusiveDurably(() => {
       for (const {parsed, identity, record} of batch) catalog.recordPending(parsed.key, identity, record)
-    }))
+    })
     const results: Array<PromiseSettledResult<void>> = []
     const created: string[] = []
     try {
