@@ -1,6 +1,6 @@
 import {createHash, randomBytes} from 'node:crypto'
 import {constants, createReadStream, lstatSync, mkdirSync, renameSync, rmdirSync, unlinkSync, type BigIntStats} from 'node:fs'
-import {access, type FileHandle, lstat, mkdir, open, readdir, rm, stat} from 'node:fs/promises'
+import {access, type FileHandle, lstat, mkdir, open, readdir, rm, stat, unlink} from 'node:fs/promises'
 import {dirname, isAbsolute, join, resolve, sep} from 'node:path'
 import {addAbortSignal, Readable} from 'node:stream'
 import {fileURLToPath, pathToFileURL} from 'node:url'
@@ -491,7 +491,9 @@ export class FileStore implements ObjectStore {
     } catch (error) {
       throw this.failure(error, 'store', parsed.key)
     } finally {
-      await rm(temp.path, {force: true})
+      // Gone once renamed into place (one unlink to learn that, where rm would stat first); left
+      // by a marker, whose directory is the object, and by a failure.
+      await unlink(temp.path).catch(() => undefined)
     }
   }
 
