@@ -261,6 +261,8 @@ describeOnStores('blockdev: a device on a local store', (newWorld) => {
     data.fill(0, CHUNK, 2 * CHUNK)
     data.write('after', 2 * CHUNK + 10)
     assert.ok((await device.read(0, 3 * CHUNK)).equals(data), 'a trim and a write after the reads are read back')
+    await device.flush()
+    assert.ok((await device.read(0, 3 * CHUNK)).equals(data), 'and once stored, from their new objects (not the files opened before)')
     await device.close()
   })
 }, ['file'])

@@ -386,6 +386,24 @@ describe('FileStore', () => {
       await rejectsWith(store().readRange('absent', {offset: 0}), 'NotFound')
     })
 
+    it('opens an object for positional reads of the version opened, short at the end', async () => {
+      const first = randomBytes(MiB)
+      await store().put('opened', first)
+      const file = await store().openObjectFile('opened')
+      try {
+        await store().put('opened', randomBytes(MiB))
+        const target = Buffer.alloc(10)
+        assert.equal(await file.read(MiB - 4, target), 4)
+        assert.deepEqual(target.subarray(0, 4), first.subarray(MiB - 4))
+        assert.equal(await file.read(5, target), 10)
+        assert.deepEqual(target, first.subarray(5, 15))
+      } finally {
+        await file.close()
+      }
+      await rejectsWith(store().openObjectFile('absent'), 'NotFound')
+      await rejectsWith(store().openObjectFile('meta/'), 'NotFound')
+    })
+
     it('links a final file into place instead of copying it, hashed and without an MD5 when asked', async () => {
       const source = join(dir(), '.zerofs', 'staged-file')
       const body = randomBytes(MiB + 1)

@@ -8,13 +8,14 @@ import {fsError} from '../errors.js'
 import {KeyedMutex} from '../fs/locks.js'
 import {StagingFiles} from '../fs/staging-files.js'
 import {silentLogger, type Logger} from '../logger.js'
+import {startDigestThread} from '../store/digest-thread.js'
 import {isStoreError} from '../store/errors.js'
 import {FileStore} from '../store/file-store.js'
 import type {ObjectStore} from '../store/object-store.js'
-import {FileHasher} from '../transfer/file-hasher.js'
 import {BufferPool} from './buffer-pool.js'
 import {ChunkPresence} from './chunk-presence.js'
 import {FreshChunks} from './fresh-chunks.js'
+import {OpenChunkObjects} from './open-chunk-objects.js'
 import {chunkFilesDir, deviceCacheDir, dirtyJournalDir} from './device-cache-dir.js'
 import {DirtyJournal, listChunkFiles} from './dirty-journal.js'
 import {checkDeviceName, chunkKey, chunkName, chunksPrefix, parseChunkName} from './layout.js'
@@ -26,6 +27,11 @@ const MiB = 1024 * 1024
 export const DEFAULT_CHUNK_SIZE = 4 * MiB
 export const DEFAULT_CACHE_SIZE = 512 * MiB
 export const DEFAULT_UPLOAD_CONCURRENCY = 8
+/**
+ * Uploads to a local store at once, by default: such an upload holds no buffer (the chunk's file is
+ * linked in) and mostly waits for its fsync, so more of them keep up with a sequential writer.
+ */
+const DEFAULT_LOCAL_UPLOAD_CONCURRENCY = 32
 /** The cache holds at least this many chunks, whatever its size says, so that uploads and writes can overlap. */
 const MIN_CACHED_CHUNKS = 4
 const IDLE_UPLOAD_MS = 1000
@@ -61,6 +67,7 @@ export interface OpenDeviceOptions {
   readOnly?: boolean
   /** Bytes of local chunk copies (clean and dirty) kept in the cache directory. */
   cacheSize?: number
+  /** Uploads at once (default 8; 32 to a local store). */
   uploadConcurrency?: number
   /** Dirty chunks are uploaded once the device has had no change for this long (default 1 s). */
   idleUploadMs?: number
@@ -76,6 +83,11 @@ interface ChunkState {
   /** Changes are numbered from one device-wide clock, so a chunk's numbers only ever grow. */
   gen: number
   storedGen: number
+  /**
+   * How far the chunk has been written from its start, in order, by the latest run of writes that
+   * began at its start: a sequential writer (a copy, mkfs) that reaches the end is done with it.
+   */
+  inOrder: number
   upload?: Promise<void>
   failedAt?: number
 }
@@ -112,6 +124,8 @@ function* piecesOf(offset: number, length: number, chunkSize: number): Generator
  */
 export class ChunkDevice implements BlockDevice {
   private readonly states = new Map<number, ChunkState>()
+  /** The dirty chunks, least recently changed first. */
+  private readonly dirty = new Set<number>()
   private readonly locks = new KeyedMutex<number>()
   private readonly queue: PQueue
   private readonly files: StagingFiles<number>
@@ -123,6 +137,7 @@ export class ChunkDevice implements BlockDevice {
   private clock = 0
   private waiters: Array<() => void> = []
   private idleTimer?: NodeJS.Timeout
+  private lastChange = 0
   private zeros?: Buffer
   private closed = false
   /** Chunks being fetched ahead: each is fetched (and takes a cache slot) once. */
@@ -136,8 +151,8 @@ export class ChunkDevice implements BlockDevice {
    * from their objects instead of being copied into the cache first.
    */
   private readonly local?: FileStore
-  /** Hashes chunk files handed to a local store, on threads of their own (started at the first). */
-  private hasher?: FileHasher
+  /** The objects of a local store's chunks, open for those reads. */
+  private readonly objects?: OpenChunkObjects
 
   private constructor(
     private readonly store: ObjectStore,
@@ -152,13 +167,16 @@ export class ChunkDevice implements BlockDevice {
     this.readOnly = options.readOnly ?? false
     this.idleUploadMs = options.idleUploadMs ?? IDLE_UPLOAD_MS
     this.capacity = Math.max(MIN_CACHED_CHUNKS, Math.floor((options.cacheSize ?? DEFAULT_CACHE_SIZE) / manifest.chunkSize))
-    const uploadConcurrency = options.uploadConcurrency ?? DEFAULT_UPLOAD_CONCURRENCY
+    const uploadConcurrency = options.uploadConcurrency ?? (store instanceof FileStore ? DEFAULT_LOCAL_UPLOAD_CONCURRENCY : DEFAULT_UPLOAD_CONCURRENCY)
     this.queue = new PQueue({concurrency: uploadConcurrency})
     this.buffers = new BufferPool(manifest.chunkSize, uploadConcurrency)
     this.fresh = new FreshChunks(Math.max(1, Math.floor(FRESH_BYTES / manifest.chunkSize)))
     this.files = new StagingFiles<number>((index) => join(chunkFilesDir(dir), chunkName(index)))
     this.journal = new DirtyJournal(dirtyJournalDir(dir))
-    if (store instanceof FileStore) this.local = store
+    if (store instanceof FileStore) {
+      this.local = store
+      this.objects = new OpenChunkObjects(store, (index) => chunkKey(name, index))
+    }
   }
 
   /** Opens (and creates, grows or shrinks) a device; uploads what a previous run left dirty before it returns. */
@@ -174,6 +192,9 @@ export class ChunkDevice implements BlockDevice {
       }
       const presence = new ChunkPresence(chunkCount({size: Math.max(manifest.size, options.size ?? 0), chunkSize: manifest.chunkSize}))
       const device = new ChunkDevice(options.store, name, manifest, presence, dir, lock, options)
+      // Chunk uploads are hashed there (a file store's linked files, an S3 store's bodies); a thread
+      // that fails to start fails those hashes, not the open.
+      if (!device.readOnly) await startDigestThread().catch(() => undefined)
       await device.recover()
       if (options.size !== undefined && options.size !== manifest.size) await device.resize(options.size, options.allowShrink ?? false)
       return device
@@ -191,24 +212,38 @@ export class ChunkDevice implements BlockDevice {
     return this.manifest.chunkSize
   }
 
+  /** `length` bytes from `offset` on, in a buffer of their own. */
   async read(offset: number, length: number): Promise<Buffer> {
+    const data = Buffer.allocUnsafe(length)
+    await this.readInto(offset, data)
+    return data
+  }
+
+  async readInto(offset: number, target: Buffer): Promise<void> {
+    const length = target.length
     this.check('read', offset, length)
     // A read whose previous chunk is cached continues a sequential reader (one per connection of a
     // multi-connection client, each in its own region): the chunks after it are fetched ahead.
     const first = Math.floor(offset / this.chunkSize)
     const sequential = length > 0 && (first === 0 || this.states.get(first - 1)?.cached === true)
-    if (sequential && this.local === undefined) this.readAhead(Math.floor((offset + length - 1) / this.chunkSize) + 1)
+    if (sequential && this.objects === undefined) this.readAhead(Math.floor((offset + length - 1) / this.chunkSize) + 1)
     const pieces = [...piecesOf(offset, length, this.chunkSize)]
-    const readPiece = (piece: Piece): Promise<Buffer | undefined> | undefined => {
-      if (this.readsAsZeros(piece.index)) return undefined
-      if (this.local !== undefined && this.states.get(piece.index)?.cached !== true) return this.readStored(this.local, piece)
-      return this.withCachedChunk(piece.index, 'fetch', async () =>
-        this.fresh.slice(piece.index, piece.offset, piece.length) ?? this.files.read(piece.index, piece.offset, piece.length))
+    if (pieces.length === 1) return this.readPiece(pieces[0], target)
+    // Every piece settled, not just the first failed: none may still fill `target` after the call.
+    await allSettledOrThrow(pieces.map((piece) => this.readPiece(piece, target.subarray(piece.at, piece.at + piece.length))))
+  }
+
+  private async readPiece(piece: Piece, into: Buffer): Promise<void> {
+    if (this.readsAsZeros(piece.index)) {
+      into.fill(0)
+      return
     }
-    if (pieces.length === 1) return (await readPiece(pieces[0])) ?? Buffer.alloc(length)
-    const result = Buffer.alloc(length)
-    await Promise.all(pieces.map(async (piece) => (await readPiece(piece))?.copy(result, piece.at)))
-    return result
+    if (this.objects !== undefined && this.states.get(piece.index)?.cached !== true) return this.readStored(this.objects, piece, into)
+    await this.withCachedChunk(piece.index, 'fetch', async () => {
+      const fresh = this.fresh.slice(piece.index, piece.offset, piece.length)
+      if (fresh !== undefined) fresh.copy(into)
+      else await this.files.readInto(piece.index, piece.offset, into)
+    })
   }
 
   async write(offset: number, data: Buffer): Promise<void> {
@@ -241,9 +276,9 @@ export class ChunkDevice implements BlockDevice {
   async flush(range?: {offset: number; length: number}): Promise<void> {
     const first = range === undefined ? 0 : Math.floor(range.offset / this.chunkSize)
     const last = range === undefined ? Infinity : Math.floor((range.offset + Math.max(range.length, 1) - 1) / this.chunkSize)
-    await allSettledOrThrow([...this.states]
-      .filter(([index, state]) => isDirty(state) && index >= first && index <= last)
-      .map(([index, state]) => this.ensureStored(index, state.gen)))
+    await allSettledOrThrow([...this.dirty]
+      .filter((index) => index >= first && index <= last)
+      .map((index) => this.ensureStored(index, this.states.get(index)!.gen)))
   }
 
   /** Uploads everything dirty and gives up the device; a failed upload stays journaled for the next open. */
@@ -255,7 +290,7 @@ export class ChunkDevice implements BlockDevice {
       await this.flush()
     } finally {
       await this.files.closeAll()
-      await this.hasher?.close()
+      await this.objects?.forgetAll()
       this.lock.release()
     }
   }
@@ -288,29 +323,38 @@ export class ChunkDevice implements BlockDevice {
   }
 
   /**
-   * A piece of a chunk the cache does not hold, read from its object in a local store (undefined:
-   * zeros). A change racing the read is a request in flight beside it, which may be seen or not.
+   * A piece of a chunk the cache does not hold, read from its object in a local store (a chunk
+   * without one reads as zeros). A change racing the read is a request in flight beside it, which
+   * may be seen or not.
    */
-  private async readStored(store: FileStore, piece: Piece): Promise<Buffer | undefined> {
-    const data = Buffer.allocUnsafe(piece.length)
+  private async readStored(objects: OpenChunkObjects, piece: Piece, into: Buffer): Promise<void> {
     let read: number
     try {
-      read = await store.readAt(chunkKey(this.name, piece.index), piece.offset, data)
+      read = await objects.read(piece.index, piece.offset, into)
     } catch (error) {
       // Deleted by a trim meanwhile: a chunk without an object reads as zeros.
-      if (isStoreError(error, 'NotFound')) return undefined
-      throw fsError('EIO', 'read', this.name, {cause: error, detail: `chunk ${piece.index}: ${(error as Error).message}`})
+      if (isStoreError(error, 'NotFound')) read = 0
+      else throw fsError('EIO', 'read', this.name, {cause: error, detail: `chunk ${piece.index}: ${(error as Error).message}`})
     }
-    return data.fill(0, read)
+    into.fill(0, read)
   }
 
   private async writePiece(piece: Piece, data: Buffer): Promise<void> {
     const whole = piece.length === this.chunkSize
-    await this.withCachedChunk(piece.index, whole ? 'empty' : 'fetch', async (state) => {
+    const state = await this.withCachedChunk(piece.index, whole ? 'empty' : 'fetch', async (state) => {
       await this.markDirty(piece.index, state)
       this.fresh.delete(piece.index)
       await this.files.write(piece.index, piece.offset, data)
+      state.inOrder = piece.offset === 0 || piece.offset === state.inOrder ? piece.offset + piece.length : 0
+      return state
     })
+    // Written whole from its start: a sequential writer has moved on, so the chunk is stored now
+    // instead of waiting in the write-behind window (a FLUSH at the end of a copy then waits for
+    // the last chunks only).
+    if (state.inOrder === this.chunkSize) {
+      state.inOrder = 0
+      this.startUpload(piece.index, state)
+    }
   }
 
   /** A whole chunk discarded: its local copy goes, and the upload deletes its object. */
@@ -337,6 +381,8 @@ export class ChunkDevice implements BlockDevice {
       state.marked = true
     }
     state.gen = ++this.clock
+    this.dirty.delete(index)
+    this.dirty.add(index)
   }
 
   /**
@@ -451,21 +497,40 @@ export class ChunkDevice implements BlockDevice {
   /** After a change: upload the oldest dirty chunks beyond the write-behind window now, the rest once idle. */
   private changed(): void {
     this.uploadOldest(Math.max(2, Math.min(Math.floor(WRITE_BEHIND_BYTES / this.chunkSize), Math.floor(this.capacity / 2))))
-    clearTimeout(this.idleTimer)
-    this.idleTimer = setTimeout(() => this.uploadOldest(0), this.idleUploadMs)
-    this.idleTimer.unref()
+    this.lastChange = Date.now()
+    // One timer, moved on when it fires early, rather than one set and cleared per change.
+    this.idleTimer ??= this.idleCheck(this.idleUploadMs)
   }
 
-  /** Starts background uploads of the least recently used dirty chunks, leaving `keep` dirty ones alone. */
+  private idleCheck(delay: number): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      const idle = Date.now() - this.lastChange
+      if (idle < this.idleUploadMs) {
+        this.idleTimer = this.idleCheck(this.idleUploadMs - idle)
+        return
+      }
+      this.idleTimer = undefined
+      this.uploadOldest(0)
+    }, delay)
+    timer.unref()
+    return timer
+  }
+
+  /** Starts background uploads of the least recently changed dirty chunks, leaving `keep` dirty ones alone. */
   private uploadOldest(keep: number): void {
-    const dirty = [...this.states].filter(([, state]) => isDirty(state))
-    const now = Date.now()
-    for (const [index, state] of dirty.slice(0, Math.max(0, dirty.length - keep))) {
-      if (state.upload !== undefined || (state.failedAt !== undefined && now - state.failedAt < RETRY_MS)) continue
-      this.upload(index, state).catch((error: unknown) => {
-        this.logger.warn(`device ${this.name}: ${(error as Error).message}; the chunk stays staged and is tried again`)
-      })
+    let beyond = this.dirty.size - keep
+    for (const index of this.dirty) {
+      if (beyond-- <= 0) break
+      this.startUpload(index, this.states.get(index)!)
     }
+  }
+
+  /** A background upload, unless one runs or the last one failed only just now; a failure is logged. */
+  private startUpload(index: number, state: ChunkState): void {
+    if (state.upload !== undefined || (state.failedAt !== undefined && Date.now() - state.failedAt < RETRY_MS)) return
+    this.upload(index, state).catch((error: unknown) => {
+      this.logger.warn(`device ${this.name}: ${(error as Error).message}; the chunk stays staged and is tried again`)
+    })
   }
 
   /** Resolves once the store holds chunk `index` as of change `gen` or later. */
@@ -527,10 +592,8 @@ export class ChunkDevice implements BlockDevice {
       if (!present) {
         await this.store.delete([key])
       } else {
-        const path = this.files.path(index)
-        this.hasher ??= new FileHasher(1)
-        const {digest} = await this.hasher.hash(path, {kind: 'sha256'})
-        await this.store.put(key, {path, final: true}, {contentType: CHUNK_CONTENT_TYPE, md5: false, sha256: digest})
+        // The store hashes the file (off the main thread) while it syncs it.
+        await this.store.put(key, {path: this.files.path(index), final: true}, {contentType: CHUNK_CONTENT_TYPE, md5: false})
       }
     } catch (error) {
       throw this.uploadFailed(state, key, error)
@@ -553,9 +616,11 @@ export class ChunkDevice implements BlockDevice {
 
   /** Under the chunk's lock, once the store holds the chunk as of change `gen` (or has no object for it). */
   private stored(index: number, state: ChunkState, gen: number, present: boolean): void {
+    this.objects?.forget(index)
     state.failedAt = undefined
     this.presence.set(index, present)
     state.storedGen = Math.max(state.storedGen, gen)
+    if (!isDirty(state)) this.dirty.delete(index)
   }
 
   /** Under the chunk's lock: a chunk the store holds as written needs no marker, nor a state once uncached. */
@@ -603,9 +668,10 @@ export class ChunkDevice implements BlockDevice {
     }
     const withFiles = new Set(await listChunkFiles(chunkFilesDir(this.dir)))
     for (const index of dirty) {
-      const state: ChunkState = {cached: withFiles.has(index), marked: true, gen: ++this.clock, storedGen: 0}
+      const state: ChunkState = {cached: withFiles.has(index), marked: true, gen: ++this.clock, storedGen: 0, inOrder: 0}
       if (state.cached) this.occupied++
       this.states.set(index, state)
+      this.dirty.add(index)
     }
     if (dirty.size > 0) {
       this.logger.info(`device ${this.name}: uploading ${dirty.size} chunk(s) a previous run left staged`)
@@ -632,10 +698,12 @@ export class ChunkDevice implements BlockDevice {
 
   /** Deletes every chunk object and local copy from `first` on (after a shrink). */
   private async dropChunksFrom(first: number): Promise<void> {
+    await this.objects?.forgetAll()
     for (const [index, state] of [...this.states]) {
       if (index < first) continue
       if (state.cached) this.occupied--
       this.states.delete(index)
+      this.dirty.delete(index)
       this.fresh.delete(index)
       await this.files.remove(index)
       await this.journal.clear(index)
@@ -659,7 +727,7 @@ async function allSettledOrThrow(promises: Array<Promise<void>>): Promise<void> 
 }
 
 function newState(): ChunkState {
-  return {cached: false, marked: false, gen: 0, storedGen: 0}
+  return {cached: false, marked: false, gen: 0, storedGen: 0, inOrder: 0}
 }
 
 function lockDevice(dir: string, name: string): OwnerLock {

@@ -1,4 +1,4 @@
-import {mkdir, readdir, rm, writeFile} from 'node:fs/promises'
+import {mkdir, readdir, unlink, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {chunkName, parseChunkName} from './layout.js'
 
@@ -20,7 +20,11 @@ export class DirtyJournal {
   }
 
   async clear(index: number): Promise<void> {
-    await rm(join(this.dir, chunkName(index)), {force: true})
+    try {
+      await unlink(join(this.dir, chunkName(index)))
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    }
   }
 
   /** The chunk indexes with a marker (a few: the dirty part of a bounded cache). */

@@ -12,7 +12,8 @@ export interface BlockDevice {
   /** Writes, trims and zeroes fail with EROFS. */
   readonly readOnly: boolean
 
-  read(offset: number, length: number): Promise<Buffer>
+  /** Fills `target` with the bytes from `offset` on (the caller may reuse the buffer once this settles). */
+  readInto(offset: number, target: Buffer): Promise<void>
   /** `data` is not used once the returned promise settles (the caller may reuse the buffer). */
   write(offset: number, data: Buffer): Promise<void>
   /** Discards a range: whole chunks are deleted, partial ones zeroed. Reads afterwards return zeros. */

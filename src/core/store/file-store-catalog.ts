@@ -1,4 +1,7 @@
 import Database from 'better-sqlite3'
+import {closeSync, fdatasync, fsync, open} from 'node:fs'
+import {dirname} from 'node:path'
+import {promisify} from 'node:util'
 
 import type {UserMetadata} from './object-store.js'
 
@@ -101,11 +104,15 @@ function toUpload(row: UploadRow): UploadRecord {
 export class FileStoreCatalog {
   private readonly db: Database.Database
   private readonly statements
+  /** The database is in WAL mode (it is unless the filesystem cannot share memory between processes). */
+  private readonly walMode: boolean
+  /** The write-ahead log, opened at the first commit synced through it. */
+  private log?: Promise<number>
 
   constructor(path: string) {
     this.db = new Database(path)
     try {
-      this.db.pragma('journal_mode = WAL')
+      this.walMode = this.db.pragma('journal_mode = WAL', {simple: true}) === 'wal'
       // Another process may use the same store: wait for its write lock instead of failing.
       this.db.pragma('busy_timeout = 10000')
       this.db.pragma('synchronous = NORMAL')
@@ -245,6 +252,36 @@ export class FileStoreCatalog {
     return this.db.transaction(work).immediate()
   }
 
+  /**
+   * `exclusive`, with its commit synced to disk before the promise resolves, like `durably`, but
+   * by an fdatasync of the write-ahead log in the thread pool instead of inside the commit on this
+   * thread, which goes on meanwhile (in WAL mode a commit is durable once the log holds it on disk).
+   */
+  async exclusiveDurably<T>(work: () => T): Promise<T> {
+    if (!this.walMode) return this.durably(() => this.exclusive(work))
+    const result = this.exclusive(work)
+    await promisify(fdatasync)(await (this.log ??= this.openLog()))
+    return result
+  }
+
+  /** Opens the log (which the commit before made) and syncs its directory entry once. */
+  private async openLog(): Promise<number> {
+    const log = await promisify(open)(`${this.db.name}-wal`, 'r')
+    try {
+      const dir = await promisify(open)(dirname(this.db.name), 'r')
+      try {
+        await promisify(fsync)(dir)
+      } finally {
+        closeSync(dir)
+      }
+    } catch (error) {
+      closeSync(log)
+      this.log = undefined
+      throw error
+    }
+    return log
+  }
+
   /** Runs `work` with every commit synced to disk: for rows that must exist before a rename makes them matter. */
   durably<T>(work: () => T): T {
     this.db.pragma('synchronous = FULL')
@@ -257,5 +294,7 @@ export class FileStoreCatalog {
 
   close(): void {
     if (this.db.open) this.db.close()
+    void this.log?.then(closeSync, () => undefined)
+    this.log = undefined
   }
 }

@@ -4,6 +4,7 @@ import {link, open, readdir, unlink, type FileHandle} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {sha256Off} from './digest.js'
+import {digestFileOffThread} from './digest-thread.js'
 
 /**
  * Temp files of the FileStore: every write lands in `.zerofs/filestore/tmp/` first, hashed while it
@@ -61,8 +62,8 @@ export async function writeTemp(dir: string, source: AsyncIterable<Uint8Array> |
 /**
  * Makes a file that is never written again a temp file in `dir` without copying it: a hard link,
  * fsynced. Its digests are `sha256`, taken on trust, when given with `md5: false`; else the file is
- * read once for them while the flush runs. Undefined when it cannot be linked there (another
- * filesystem, no hard links).
+ * read once for them on the digest thread while the flush runs. Undefined when it cannot be linked
+ * there (another filesystem, no hard links).
  */
 export async function linkTemp(dir: string, source: string, options: WriteTempOptions & {sha256?: string} = {}): Promise<WrittenTemp | undefined> {
   const path = tempPath(dir)
@@ -80,12 +81,11 @@ export async function linkTemp(dir: string, source: string, options: WriteTempOp
         const stats = await handle.stat({bigint: true})
         return {path, size: Number(stats.size), etag: sha256Etag(options.sha256), sha256: options.sha256, stats}
       }
-      // The disk flush runs in the thread pool while this thread hashes.
-      const [written] = await Promise.all([
-        writeHashed(undefined, handle.createReadStream({autoClose: false, highWaterMark: READ_CHUNK}), options),
-        handle.sync(),
-      ])
-      return {path, ...written, stats: await handle.stat({bigint: true})}
+      options.signal?.throwIfAborted()
+      const [digests] = await Promise.all([digestFileOffThread(path, {md5: options.md5 !== false}), handle.sync()])
+      options.signal?.throwIfAborted()
+      options.onProgress?.(digests.size)
+      return {path, size: digests.size, etag: digests.md5 ?? sha256Etag(digests.sha256), sha256: digests.sha256, stats: await handle.stat({bigint: true})}
     } finally {
       await handle.close()
     }
@@ -94,8 +94,6 @@ export async function linkTemp(dir: string, source: string, options: WriteTempOp
     throw error
   }
 }
-
-const READ_CHUNK = 1024 * 1024
 
 type Written = Pick<WrittenTemp, 'size' | 'etag' | 'sha256'>
 

@@ -1,6 +1,6 @@
 import {createHash, randomBytes} from 'node:crypto'
 import {constants, createReadStream, lstatSync, mkdirSync, renameSync, rmdirSync, unlinkSync, type BigIntStats} from 'node:fs'
-import {access, type FileHandle, lstat, mkdir, open, readdir, rm, stat} from 'node:fs/promises'
+import {access, type FileHandle, lstat, mkdir, open, readdir, rm, stat, unlink} from 'node:fs/promises'
 import {dirname, isAbsolute, join, resolve, sep} from 'node:path'
 import {addAbortSignal, Readable} from 'node:stream'
 import {fileURLToPath, pathToFileURL} from 'node:url'
@@ -55,6 +55,13 @@ interface Rename {
   temp: WrittenTemp
   identity: FileIdentity
   record: ObjectRecord
+}
+
+/** An object's file, open for reads (FileStore.openObjectFile). */
+export interface ObjectFile {
+  /** Reads the bytes from `offset` into `target`; returns how many were read, fewer than asked at the object's end. */
+  read(offset: number, target: Buffer): Promise<number>
+  close(): Promise<void>
 }
 
 export class FileStore implements ObjectStore {
@@ -166,22 +173,25 @@ export class FileStore implements ObjectStore {
   }
 
   /**
-   * Reads an object's bytes from `offset` into `target` with positional reads, as a local file is
-   * read (no stream, no copy); returns how many bytes were read, fewer than asked at the object's
-   * end. Throws StoreError NotFound for a missing key (and for a marker, which holds no bytes).
+   * Opens an object's file for positional reads, for a reader that reads one object many times
+   * (no open, stat and close per read). The file reads the version opened, whatever replaces the
+   * key later. Throws StoreError NotFound for a missing key (and for a marker, which holds no bytes).
    */
-  async readAt(key: string, offset: number, target: Buffer): Promise<number> {
+  async openObjectFile(key: string): Promise<ObjectFile> {
     const parsed = parseKey(key)
-    checkRange({offset, length: target.length}, key)
     await this.open()
     if (parsed.marker) throw notFound(key)
     const handle = await this.openObject(parsed)
-    try {
-      return await readFully(handle, target, offset)
-    } catch (error) {
-      throw this.failure(error, 'read', key)
-    } finally {
-      await handle.close()
+    return {
+      read: async (offset, target) => {
+        checkRange({offset, length: target.length}, key)
+        try {
+          return await readFully(handle, target, offset)
+        } catch (error) {
+          throw this.failure(error, 'read', key)
+        }
+      },
+      close: () => handle.close(),
     }
   }
 
@@ -481,7 +491,9 @@ export class FileStore implements ObjectStore {
     } catch (error) {
       throw this.failure(error, 'store', parsed.key)
     } finally {
-      await rm(temp.path, {force: true})
+      // Gone once renamed into place (one unlink to learn that, where rm would stat first); left
+      // by a marker, whose directory is the object, and by a failure.
+      await unlink(temp.path).catch(() => undefined)
     }
   }
 
@@ -492,9 +504,9 @@ export class FileStore implements ObjectStore {
    * once. A put that fails there fails alone.
    */
   private async renameBatch(catalog: FileStoreCatalog, batch: Rename[]): Promise<Array<PromiseSettledResult<void>>> {
-    catalog.durably(() => catalog.exclusive(() => {
+    await catalog.exclusiveDurably(() => {
       for (const {parsed, identity, record} of batch) catalog.recordPending(parsed.key, identity, record)
-    }))
+    })
     const results: Array<PromiseSettledResult<void>> = []
     const created: string[] = []
     try {

@@ -6,15 +6,30 @@ import {
 } from './constants.js'
 import type {NbdRequest} from './request.js'
 
+/** Where READ data is read into: buffers of a request's length, given back once they are sent. */
+export interface ReadBuffers {
+  take(length: number): Buffer
+  give(buffer: Buffer): void
+}
+
 /**
- * The data commands: validate, then execute on the device. A result is the READ data, or nothing;
- * a failure is an FsError (EINVAL for a bad request) that the caller maps with toNbdError.
+ * The data commands: validate, then execute on the device. A result is the READ data (a buffer
+ * taken from `buffers`), or nothing; a failure is an FsError (EINVAL for a bad request) that the
+ * caller maps with toNbdError.
  */
-export async function execute(device: BlockDevice, request: NbdRequest, payload: Buffer | undefined): Promise<Buffer | undefined> {
+export async function execute(device: BlockDevice, request: NbdRequest, payload: Buffer | undefined, buffers: ReadBuffers): Promise<Buffer | undefined> {
   const range = validate(device, request)
   switch (request.type) {
-    case NBD_CMD_READ:
-      return device.read(range.offset, range.length)
+    case NBD_CMD_READ: {
+      const data = buffers.take(range.length)
+      try {
+        await device.readInto(range.offset, data)
+      } catch (error) {
+        buffers.give(data)
+        throw error
+      }
+      return data
+    }
     case NBD_CMD_WRITE:
       await device.write(range.offset, payload!)
       break

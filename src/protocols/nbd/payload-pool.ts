@@ -1,7 +1,7 @@
 /**
- * Buffers for WRITE payloads, reused from one request to the next on a connection: a copy into a
- * reused buffer instead of a fresh one per request (hundreds of MiB a second of short-lived
- * buffers keep V8's garbage collector busy). Idle buffers are kept by length, at most
+ * Buffers for WRITE payloads and READ replies, reused from one request to the next on a connection
+ * instead of a fresh one per request (hundreds of MiB a second of short-lived buffers keep V8's
+ * garbage collector busy, and a fresh one's pages are faulted in and zeroed by the kernel). Idle buffers are kept by length, at most
  * `maxIdleBytes` of them; a taken buffer's contents are stale.
  */
 export class PayloadPool {

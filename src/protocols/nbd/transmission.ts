@@ -8,7 +8,7 @@ import {PayloadPool} from './payload-pool.js'
 import {decodeRequest, simpleReplyHeader, type NbdRequest} from './request.js'
 import type {StreamReader} from './stream-reader.js'
 
-/** Idle write payload buffers a connection keeps for its next requests. */
+/** Idle payload buffers (WRITE data, READ replies) a connection keeps for its next requests. */
 const IDLE_PAYLOAD_BYTES = 8 * 1024 * 1024
 
 export interface TransmissionOptions {
@@ -29,8 +29,12 @@ export async function transmit(reader: StreamReader, socket: Socket, device: Blo
   const payloads = new PayloadPool(IDLE_PAYLOAD_BYTES)
   let drained: Promise<void> | undefined
   let corked = false
+  /** Sends a reply; READ data goes back to the pool once the socket is done with it. */
   const send = (header: Buffer, data?: Buffer): void => {
-    if (socket.destroyed) return
+    if (socket.destroyed) {
+      if (data !== undefined) payloads.give(data)
+      return
+    }
     if (!corked) {
       // The replies that complete in one turn of the event loop leave in one write: one system
       // call (and one wake-up of the client) for many small WRITE replies instead of one each.
@@ -42,7 +46,7 @@ export async function transmit(reader: StreamReader, socket: Socket, device: Blo
       })
     }
     let flushed = socket.write(header)
-    if (data !== undefined) flushed = socket.write(data)
+    if (data !== undefined) flushed = socket.write(data, () => payloads.give(data))
     if (!flushed && drained === undefined) {
       drained = new Promise((resolve) => socket.once('drain', () => {
         drained = undefined
@@ -52,7 +56,7 @@ export async function transmit(reader: StreamReader, socket: Socket, device: Blo
   }
   const answer = async (request: NbdRequest, payload: Buffer | undefined): Promise<void> => {
     try {
-      const data = await execute(device, request, payload)
+      const data = await execute(device, request, payload, payloads)
       send(simpleReplyHeader(request.handle, 0), request.type === NBD_CMD_READ ? data : undefined)
     } catch (error) {
       const code = toNbdError(error)
