@@ -1,5 +1,6 @@
 import type {BigIntStats} from 'node:fs'
-import {lstat, readdir} from 'node:fs/promises'
+import {lstat} from 'node:fs'
+import {readdir} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {joinPath} from '../layout/keys.js'
@@ -58,16 +59,16 @@ async function* walkDirectory(absolute: string, path: string, options: LocalWalk
   children.sort((a, b) => compareKeys(a.sortKey, b.sortKey))
   for (let start = 0; start < children.length; start += STAT_BATCH) {
     const batch = children.slice(start, start + STAT_BATCH)
-    const stats = await Promise.allSettled(batch.map((child) => lstat(join(absolute, child.name), {bigint: true})))
+    const stats = await lstatAll(batch.map((child) => join(absolute, child.name)))
     for (const [index, child] of batch.entries()) {
       const childPath = joinPath(path, child.name)
       const childAbsolute = join(absolute, child.name)
       const result = stats[index]
-      if (result.status === 'rejected') {
-        if (errnoOf(result.reason) !== 'ENOENT') options.onProblem?.({path: childPath, reason: describeError(result.reason), kind: 'unreadable'})
+      if (result instanceof Error) {
+        if (errnoOf(result) !== 'ENOENT') options.onProblem?.({path: childPath, reason: describeError(result), kind: 'unreadable'})
         continue
       }
-      const entryStats = localStats(result.value)
+      const entryStats = localStats(result)
       if ((entryStats.type === 'dir') !== child.isDirectory) {
         options.onProblem?.({path: childPath, reason: 'replaced by another kind of file during the walk', kind: 'unreadable'})
         continue
@@ -80,6 +81,22 @@ async function* walkDirectory(absolute: string, path: string, options: LocalWalk
       }
     }
   }
+}
+
+/**
+ * lstat of several paths at once, each answer a BigIntStats or the call's error. Callbacks and one
+ * promise for the batch: a promise per call cost three times the CPU (~20 µs per entry of a walk).
+ */
+function lstatAll(paths: readonly string[]): Promise<Array<BigIntStats | NodeJS.ErrnoException>> {
+  return new Promise((resolve) => {
+    const answers = new Array<BigIntStats | NodeJS.ErrnoException>(paths.length)
+    let waiting = paths.length
+    if (waiting === 0) resolve(answers)
+    paths.forEach((path, index) => lstat(path, {bigint: true}, (error, stats) => {
+      answers[index] = error ?? stats
+      if (--waiting === 0) resolve(answers)
+    }))
+  })
 }
 
 /** The names of a directory that are valid UTF-8 and not filtered out. */
