@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
 import {readdir} from 'node:fs/promises'
 import {createInterface} from 'node:readline'
-import {it} from 'node:test'
+import {it, type TestContext} from 'node:test'
 import {fileURLToPath} from 'node:url'
 import {ChunkDevice, type OpenDeviceOptions} from '../../src/core/blockdev/chunk-device.js'
 import {chunkFilesDir, deviceCacheDir} from '../../src/core/blockdev/device-cache-dir.js'
@@ -42,6 +42,16 @@ async function reopenedWithPattern(world: FsWorld, seed: number): Promise<{devic
   await first.write(0, data)
   await first.close()
   return {device: await openDevice(world), data}
+}
+
+/** A reopened device whose stored chunks are read, checked, and found to have left no local copies. */
+async function readWithoutLocalCopies(t: TestContext, newWorld: () => Promise<FsWorld>, seed: number): Promise<{world: FsWorld; device: ChunkDevice; data: Buffer}> {
+  const world = await newWorld()
+  t.after(() => world.dispose())
+  const {device, data} = await reopenedWithPattern(world, seed)
+  assert.ok((await device.read(100, 3 * CHUNK - 200)).equals(data.subarray(100, 3 * CHUNK - 100)))
+  assert.deepEqual(await readdir(chunkFilesDir(deviceCacheDir(world.cacheDir, 'disk'))), [], 'reading costs no local copies')
+  return {world, device, data}
 }
 
 /** Runs the crash child until it is ready, then kills it with SIGKILL. */
@@ -251,11 +261,7 @@ describeOnStores('blockdev: a device of chunk objects', (newWorld) => {
 
 describeOnStores('blockdev: a device on a local store', (newWorld) => {
   it('reads chunks the cache does not hold straight from their objects, without local copies', async (t) => {
-    const world = await newWorld()
-    t.after(() => world.dispose())
-    const {device, data} = await reopenedWithPattern(world, 7)
-    assert.ok((await device.read(100, 3 * CHUNK - 200)).equals(data.subarray(100, 3 * CHUNK - 100)))
-    assert.deepEqual(await readdir(chunkFilesDir(deviceCacheDir(world.cacheDir, 'disk'))), [])
+    const {device, data} = await readWithoutLocalCopies(t, newWorld, 7)
     await device.trim(CHUNK, CHUNK)
     await device.write(2 * CHUNK + 10, Buffer.from('after'))
     data.fill(0, CHUNK, 2 * CHUNK)
@@ -266,3 +272,27 @@ describeOnStores('blockdev: a device on a local store', (newWorld) => {
     await device.close()
   })
 }, ['file'])
+
+describeOnStores('blockdev: a device on an S3 store', (newWorld) => {
+  it('reads chunks the cache does not hold into memory, without local copies; a chunk rewritten while a read of it was in flight reads as rewritten', async (t) => {
+    const {world, device, data} = await readWithoutLocalCopies(t, newWorld, 8)
+    // A partial write takes the bytes read as its base.
+    await device.write(CHUNK + 10, Buffer.from('partial'))
+    data.write('partial', CHUNK + 10)
+    assert.ok((await device.read(0, 3 * CHUNK)).equals(data))
+
+    // A chunk read while it is rewritten whole, stored, and pushed out of the cache by others:
+    // whenever the read's fetch answers, the rewritten chunk is what is read afterwards.
+    await device.close()
+    const again = await openDevice(world)
+    const racing = again.read(2 * CHUNK, CHUNK)
+    const rewritten = pattern(CHUNK, 9)
+    await again.write(2 * CHUNK, rewritten)
+    await again.flush()
+    await again.write(4 * CHUNK, pattern(6 * CHUNK, 10))
+    await again.flush()
+    await racing
+    assert.ok((await again.read(2 * CHUNK, CHUNK)).equals(rewritten), 'the rewritten chunk, not the bytes fetched before')
+    await again.close()
+  })
+}, ['s3'])

@@ -140,8 +140,11 @@ export class ChunkDevice implements BlockDevice {
   private lastChange = 0
   private zeros?: Buffer
   private closed = false
-  /** Chunks being fetched ahead: each is fetched (and takes a cache slot) once. */
-  private readonly prefetching = new Set<number>()
+  /**
+   * Clean chunks being fetched into memory for reads (not into the local cache): each is fetched
+   * once. A change to a chunk forgets its fetch, whose answer is then not kept.
+   */
+  private readonly fetching = new Map<number, Promise<Buffer | undefined>>()
   readonly readOnly: boolean
   /** Whole-chunk buffers of upload snapshots. */
   private readonly buffers: BufferPool
@@ -225,7 +228,7 @@ export class ChunkDevice implements BlockDevice {
     // A read whose previous chunk is cached continues a sequential reader (one per connection of a
     // multi-connection client, each in its own region): the chunks after it are fetched ahead.
     const first = Math.floor(offset / this.chunkSize)
-    const sequential = length > 0 && (first === 0 || this.states.get(first - 1)?.cached === true)
+    const sequential = length > 0 && (first === 0 || this.states.get(first - 1)?.cached === true || this.fresh.has(first - 1))
     if (sequential && this.objects === undefined) this.readAhead(Math.floor((offset + length - 1) / this.chunkSize) + 1)
     const pieces = [...piecesOf(offset, length, this.chunkSize)]
     if (pieces.length === 1) return this.readPiece(pieces[0], target)
@@ -238,7 +241,15 @@ export class ChunkDevice implements BlockDevice {
       into.fill(0)
       return
     }
-    if (this.objects !== undefined && this.states.get(piece.index)?.cached !== true) return this.readStored(this.objects, piece, into)
+    if (this.states.get(piece.index)?.cached !== true) {
+      // Not in the local cache, so clean (a dirty chunk without a local copy reads as zeros): read
+      // from its object, or from its bytes fetched into memory; only writes bring chunks into the cache.
+      if (this.objects !== undefined) return this.readStored(this.objects, piece, into)
+      const data = await this.fetchForReading(piece.index)
+      if (data === undefined) into.fill(0)
+      else data.copy(into, 0, piece.offset, piece.offset + piece.length)
+      return
+    }
     await this.withCachedChunk(piece.index, 'fetch', async () => {
       const fresh = this.fresh.slice(piece.index, piece.offset, piece.length)
       if (fresh !== undefined) fresh.copy(into)
@@ -309,17 +320,36 @@ export class ChunkDevice implements BlockDevice {
     return state === undefined || (!state.cached && !isDirty(state)) ? !this.presence.has(index) : !state.cached
   }
 
-  /** Starts fetching the chunks from `first` on that are in the store and not cached (in the background). */
+  /** Starts fetching the chunks from `first` on that are in the store and not cached, into memory (in the background). */
   private readAhead(first: number): void {
     const count = Math.max(1, Math.min(Math.floor(READ_AHEAD_BYTES / this.chunkSize), Math.floor(this.capacity / 4)))
     const end = Math.min(first + count, chunkCount(this.manifest))
     for (let index = first; index < end; index++) {
-      if (this.prefetching.has(index) || this.readsAsZeros(index) || this.states.get(index)?.cached === true) continue
-      this.prefetching.add(index)
-      this.withCachedChunk(index, 'fetch', async () => undefined)
+      if (this.readsAsZeros(index) || this.states.get(index)?.cached === true) continue
+      this.fetchForReading(index)
         .catch((error: unknown) => this.logger.debug(`device ${this.name}: read-ahead of chunk ${index}: ${(error as Error).message}`))
-        .finally(() => this.prefetching.delete(index))
     }
+  }
+
+  /**
+   * A clean chunk's bytes for reads (undefined: it has no object after all), from memory or
+   * fetched into it (FreshChunks), without a local copy: reading a device costs no disk writes.
+   */
+  private fetchForReading(index: number): Promise<Buffer | undefined> {
+    const fresh = this.fresh.get(index)
+    if (fresh !== undefined) return Promise.resolve(fresh)
+    const running = this.fetching.get(index)
+    if (running !== undefined) return running
+    const fetching = this.fetch(index)
+    this.fetching.set(index, fetching)
+    fetching.then((data) => {
+      if (this.fetching.get(index) !== fetching) return // the chunk changed meanwhile: these bytes are stale
+      this.fetching.delete(index)
+      if (data !== undefined && this.states.get(index)?.cached !== true) this.fresh.set(index, data)
+    }, () => {
+      if (this.fetching.get(index) === fetching) this.fetching.delete(index)
+    })
+    return fetching
   }
 
   /**
@@ -376,6 +406,9 @@ export class ChunkDevice implements BlockDevice {
 
   /** The journal marker goes down before the local copy first changes, so a crash cannot hide a change. */
   private async markDirty(index: number, state: ChunkState): Promise<void> {
+    // The chunk's bytes in memory, and a fetch of them in flight, are the object's, which this change leaves behind.
+    this.fresh.delete(index)
+    this.fetching.delete(index)
     if (!state.marked) {
       await this.journal.mark(index)
       state.marked = true
@@ -414,8 +447,10 @@ export class ChunkDevice implements BlockDevice {
   }
 
   private async fill(index: number, current: ChunkState | undefined, fill: 'fetch' | 'empty'): Promise<ChunkState> {
+    // Bytes a reader fetched are the object's: a clean chunk's memory copy is dropped on any change.
+    const known = fill === 'fetch' ? this.fresh.get(index) : undefined
     this.fresh.delete(index)
-    const data = fill === 'fetch' && !this.readsAsZeros(index) ? await this.fetch(index) : undefined
+    const data = fill === 'fetch' && !this.readsAsZeros(index) ? known ?? await this.fetch(index) : undefined
     await this.files.create(index, this.chunkSize)
     if (data !== undefined) {
       await this.files.write(index, 0, data)
@@ -707,6 +742,9 @@ export class ChunkDevice implements BlockDevice {
       this.fresh.delete(index)
       await this.files.remove(index)
       await this.journal.clear(index)
+    }
+    for (const index of [...this.fetching.keys()]) {
+      if (index >= first) this.fetching.delete(index)
     }
     const prefix = chunksPrefix(this.name)
     const store = this.store

@@ -1,13 +1,21 @@
 /**
- * The bytes of the chunks fetched last, kept in memory beside their local files, so that a reader's
- * requests are answered with slices of them (no read back, no copy) while they are fresh. Such a
- * buffer is never changed: whatever changes or removes a chunk's local file drops its entry first.
- * At most `capacity` chunks, the oldest fetched go first.
+ * The bytes of the clean chunks fetched last, kept in memory (beside their local files, or, for
+ * chunks only read, instead of them), so that a reader's requests are answered from them while
+ * they are fresh. Such a buffer is never changed: whatever changes or removes a chunk drops its
+ * entry first. At most `capacity` chunks, the oldest fetched go first.
  */
 export class FreshChunks {
   private readonly chunks = new Map<number, Buffer>()
 
   constructor(private readonly capacity: number) {}
+
+  get(index: number): Buffer | undefined {
+    return this.chunks.get(index)
+  }
+
+  has(index: number): boolean {
+    return this.chunks.has(index)
+  }
 
   slice(index: number, offset: number, length: number): Buffer | undefined {
     return this.chunks.get(index)?.subarray(offset, offset + length)
