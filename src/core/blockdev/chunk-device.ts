@@ -373,7 +373,6 @@ export class ChunkDevice implements BlockDevice {
     const whole = piece.length === this.chunkSize
     const state = await this.withCachedChunk(piece.index, whole ? 'empty' : 'fetch', async (state) => {
       await this.markDirty(piece.index, state)
-      this.fresh.delete(piece.index)
       await this.files.write(piece.index, piece.offset, data)
       state.inOrder = piece.offset === 0 || piece.offset === state.inOrder ? piece.offset + piece.length : 0
       return state
@@ -396,7 +395,6 @@ export class ChunkDevice implements BlockDevice {
       if (state.cached) {
         state.cached = false
         this.occupied--
-        this.fresh.delete(index)
         await this.files.remove(index)
       }
       this.states.set(index, state)

@@ -4,15 +4,6 @@ import {Transform, type TransformCallback} from 'node:stream'
 
 import {StoreError} from './errors.js'
 
-/** The checksums zerofs keeps for an object: SHA-256 for `x-amz-meta-sha256`, MD5 for Content-MD5 and plain ETags. */
-export interface Digest {
-  size: number
-  /** Hex. */
-  sha256: string
-  /** Hex, as a plain S3 ETag shows it. */
-  md5: string
-}
-
 /** How much of a local file one read takes when it is hashed or uploaded (fewer reads and chunks than Node's 64 KiB). */
 export const FILE_PIECE = 1024 * 1024
 

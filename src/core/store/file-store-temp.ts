@@ -97,8 +97,8 @@ export async function linkTemp(dir: string, source: string, options: WriteTempOp
 
 type Written = Pick<WrittenTemp, 'size' | 'etag' | 'sha256'>
 
-/** Hashes the chunks and writes them to `handle` (only hashes without one). */
-async function writeHashed(handle: FileHandle | undefined, chunks: AsyncIterable<Uint8Array> | Buffer[], options: WriteTempOptions): Promise<Written> {
+/** Hashes the chunks and writes them to `handle`. */
+async function writeHashed(handle: FileHandle, chunks: AsyncIterable<Uint8Array> | Buffer[], options: WriteTempOptions): Promise<Written> {
   const md5 = options.md5 === false ? undefined : createHash('md5')
   const sha256 = createHash('sha256')
   let size = 0
@@ -108,7 +108,7 @@ async function writeHashed(handle: FileHandle | undefined, chunks: AsyncIterable
     options.onChunk?.(chunk)
     md5?.update(chunk)
     sha256.update(chunk)
-    await handle?.write(chunk)
+    await handle.write(chunk)
     size += chunk.length
     options.onProgress?.(size)
   }
