@@ -34,6 +34,11 @@ describe('layout: paths and keys', () => {
     assert.deepEqual(classifyKey(`a/${'x'.repeat(256)}`), {kind: 'invalid', reason: 'name-too-long'})
     assert.deepEqual(classifyKey(`a/${'é'.repeat(128)}`), {kind: 'invalid', reason: 'name-too-long'})
     assert.deepEqual(classifyKey(`a/${'x'.repeat(255)}`), {kind: 'file', path: `a/${'x'.repeat(255)}`})
+    // Bytes, not UTF-16 units: 85 three-byte characters fit, 86 do not; 64 four-byte emoji (128 units) do not.
+    assert.equal(classifyName('€'.repeat(85)), undefined)
+    assert.equal(classifyName('€'.repeat(86)), 'name-too-long')
+    assert.equal(classifyName('😀'.repeat(63)), undefined)
+    assert.equal(classifyName('😀'.repeat(64)), 'name-too-long')
     assert.deepEqual(classifyKey('a\0b'), {kind: 'invalid', reason: 'nul'})
     assert.deepEqual(classifyKey('bad\ud800'), {kind: 'invalid', reason: 'invalid-utf8'})
     assert.equal(classifyName('ok 😀'), undefined)

@@ -14,10 +14,14 @@ export const NAME_MAX = 255
 export const KEY_MAX = 1024
 export const DIRECTORY_CONTENT_TYPE = 'application/x-directory'
 
-const encoder = new TextEncoder()
-
 export function byteLength(text: string): number {
-  return encoder.encode(text).length
+  return Buffer.byteLength(text, 'utf8')
+}
+
+/** Whether a string holds more UTF-8 bytes than `limit`, counting them only when it could. */
+function longerThan(text: string, limit: number): boolean {
+  // A UTF-16 unit is at most 3 UTF-8 bytes (a surrogate pair, two units, is 4).
+  return text.length * 3 > limit && byteLength(text) > limit
 }
 
 /** A JS string that no UTF-8 byte sequence produces (a key decoded from invalid UTF-8 may be one). */
@@ -66,7 +70,7 @@ export function classifyName(name: string): InvalidKeyReason | undefined {
   if (name === '.' || name === '..') return 'dot-component'
   if (name.includes('\0')) return 'nul'
   if (hasLoneSurrogate(name)) return 'invalid-utf8'
-  if (byteLength(name) > NAME_MAX) return 'name-too-long'
+  if (longerThan(name, NAME_MAX)) return 'name-too-long'
   return undefined
 }
 
