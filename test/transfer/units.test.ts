@@ -17,6 +17,7 @@ import {compileGlob, GlobSyntaxError} from '../../src/core/transfer/glob.js'
 import {InflightUploads} from '../../src/core/transfer/inflight-uploads.js'
 import {Journal} from '../../src/core/transfer/journal.js'
 import {walkLocalTree} from '../../src/core/transfer/local-tree.js'
+import type {LocalStats} from '../../src/core/transfer/tree-entry.js'
 import {mergeByKey} from '../../src/core/transfer/merge.js'
 import {PathFilter} from '../../src/core/transfer/path-filter.js'
 import {readAhead} from '../../src/core/transfer/read-ahead.js'
@@ -139,9 +140,19 @@ describe('walks in key order', () => {
       for (const file of ['a.txt', 'a0', 'a/b/c', 'a/z', 'a-b/x', 'é/x', '\uffff', '🎉/x', 'A']) await writeFile(join(root, file), file)
       await symlink('a', join(root, 'link'))
       const keys: string[] = []
-      for await (const entry of walkLocalTree(root)) keys.push(entry.key)
+      const stats: string[] = []
+      // Compared with the same walk, its lstat calls in parallel batches from the start (as on a slow
+      // NAS), without atimes: each walk's readdir calls move the directories' atimes.
+      const withoutAtime = ({atime: _atime, ...rest}: LocalStats) => JSON.stringify(rest)
+      for await (const entry of walkLocalTree(root)) {
+        keys.push(entry.key)
+        stats.push(withoutAtime(entry.stats))
+      }
       assert.deepEqual(keys, [...keys].sort(compareKeys))
       assert.deepEqual(keys, ['A', 'a-b/', 'a-b/x', 'a.txt', 'a/', 'a/b/', 'a/b/c', 'a/z', 'a0', 'link', 'é/', 'é/x', '\uffff', '🎉/', '🎉/x'])
+      const parallel: string[] = []
+      for await (const entry of walkLocalTree(root, {slowLstatMs: 0})) parallel.push(withoutAtime(entry.stats))
+      assert.deepEqual(parallel, stats)
     } finally {
       await rm(root, {recursive: true, force: true})
     }
