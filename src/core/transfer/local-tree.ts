@@ -1,7 +1,7 @@
 import type {BigIntStats} from 'node:fs'
 import {lstat, lstatSync} from 'node:fs'
 import {readdir} from 'node:fs/promises'
-import {join} from 'node:path'
+import {resolve} from 'node:path'
 import {performance} from 'node:perf_hooks'
 
 import {joinPath} from '../layout/keys.js'
@@ -52,7 +52,7 @@ interface Child {
  * Entries that vanish during the walk are left out; entries the walk cannot read are problems.
  */
 export async function* walkLocalTree(root: string, options: LocalWalkOptions = {}): AsyncGenerator<LocalEntry> {
-  yield* walkDirectory(root, '', options, new Lstat(options.slowLstatMs ?? SLOW_LSTAT_MS))
+  yield* walkDirectory(resolve(root), '', options, new Lstat(options.slowLstatMs ?? SLOW_LSTAT_MS))
 }
 
 async function* walkDirectory(absolute: string, path: string, options: LocalWalkOptions, lstats: Lstat): AsyncGenerator<LocalEntry> {
@@ -69,10 +69,11 @@ async function* walkDirectory(absolute: string, path: string, options: LocalWalk
   children.sort((a, b) => compareKeys(a.sortKey, b.sortKey))
   for (let start = 0; start < children.length; start += STAT_BATCH) {
     const batch = children.slice(start, start + STAT_BATCH)
-    const stats = await lstats.all(batch.map((child) => join(absolute, child.name)))
+    const absolutes = batch.map((child) => childOf(absolute, child.name))
+    const stats = await lstats.all(absolutes)
     for (const [index, child] of batch.entries()) {
       const childPath = joinPath(path, child.name)
-      const childAbsolute = join(absolute, child.name)
+      const childAbsolute = absolutes[index]
       const result = stats[index]
       if (result instanceof Error) {
         if (errnoOf(result) !== 'ENOENT') options.onProblem?.({path: childPath, reason: describeError(result), kind: 'unreadable'})
@@ -91,6 +92,11 @@ async function* walkDirectory(absolute: string, path: string, options: LocalWalk
       }
     }
   }
+}
+
+/** A name's path in a directory whose path is normalised (path.join would normalise it again for each entry). */
+function childOf(directory: string, name: string): string {
+  return directory.endsWith('/') ? directory + name : `${directory}/${name}`
 }
 
 /** lstat of a walk's paths, each answer a BigIntStats or the call's error: see SLOW_LSTAT_MS. */
