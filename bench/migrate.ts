@@ -11,7 +11,10 @@
  * - optionally (--memory-files N) peak RSS of planning (a dry run) and of verifying an N-file tree.
  *
  *   node --import tsx bench/migrate.ts [--files 5000] [--medium 50] [--large 2] [--large-mib 256]
- *     [--jobs 16] [--memory-files 0] [--zerofs-bin bin/run.js] [--json]
+ *     [--jobs 16] [--runs 3] [--memory-files 0] [--zerofs-bin bin/run.js] [--json]
+ *
+ * The cold migrations run once each (into fresh prefixes); the no-op re-runs and the verifications,
+ * which change nothing, run `--runs` times each, zerofs and its peer taking turns, as medians.
  *
  * Needs the built CLI (`npm run build`), rclone, the AWS CLI and GNU time. Generates the tree and
  * starts its own s3rver in temporary directories, and removes everything when done.
@@ -27,7 +30,7 @@ import {awsEnv} from '../test/helpers/aws.js'
 import {assertCliBuilt} from '../test/helpers/cli.js'
 import {rcloneEnv, rclonePath} from '../test/helpers/rclone.js'
 import {S3RVER_CREDENTIALS, startS3rver, type S3rverHandle} from '../test/helpers/s3rver.js'
-import {assertMeasurable, measure, type Measurement} from './lib/measure.js'
+import {alternatingMedians, assertMeasurable, measure, medianRun, type Measurement} from './lib/measure.js'
 import {seedClient, seedObjects} from './lib/seed.js'
 import {formatMB, formatMs, formatTable} from './lib/table.js'
 import {generateTree, type GeneratedTree} from './lib/tree.js'
@@ -46,6 +49,7 @@ interface Options {
   large: number
   largeMiB: number
   jobs: number
+  runs: number
   memoryFiles: number
   zerofsBin: string
   json: boolean
@@ -80,6 +84,7 @@ function parseOptions(): Options {
       large: {type: 'string', default: '2'},
       'large-mib': {type: 'string', default: '256'},
       jobs: {type: 'string', default: '16'},
+      runs: {type: 'string', default: '3'},
       'memory-files': {type: 'string', default: '0'},
       'zerofs-bin': {type: 'string', default: ZEROFS_BIN},
       json: {type: 'boolean', default: false},
@@ -96,6 +101,7 @@ function parseOptions(): Options {
     large: count('large', values.large),
     largeMiB: count('large-mib', values['large-mib']),
     jobs: Math.max(1, count('jobs', values.jobs)),
+    runs: Math.max(1, count('runs', values.runs)),
     memoryFiles: count('memory-files', values['memory-files']),
     zerofsBin: values['zerofs-bin'],
     json: values.json,
@@ -139,6 +145,28 @@ async function coldPeer(name: string, prefix: string, run: (prefix: string) => P
     }
   }
   return undefined
+}
+
+/**
+ * zerofs and a peer measured `runs` times each, taking turns (alternatingMedians). A peer that is
+ * missing or fails is left out (undefined), and zerofs measured alone.
+ */
+async function againstPeer(runs: number, zerofs: () => Promise<Measurement>, peer: (() => Promise<Measurement>) | undefined): Promise<[Measurement, Measurement | undefined]> {
+  if (peer !== undefined) {
+    const peerFailure = Symbol('peer failed')
+    const guardedPeer = () => peer().catch((error: unknown) => {
+      progress(`peer failed: ${(error as Error).message.split('\n').at(-1)?.slice(0, 300)}`)
+      throw peerFailure
+    })
+    try {
+      return await alternatingMedians(runs, zerofs, guardedPeer)
+    } catch (error) {
+      if (error !== peerFailure) throw error
+    }
+  }
+  const alone: Measurement[] = []
+  for (let run = 0; run < runs; run++) alone.push(await zerofs())
+  return [medianRun(alone), undefined]
 }
 
 function compare(name: string, zerofs: Measurement, peerName: string, peer: Measurement | undefined, target?: {atMost?: number; fasterBy?: number}): Comparison {
@@ -220,23 +248,24 @@ async function run(options: Options): Promise<Report> {
     comparisons.push(compare('migrate, cold', zerofsCold, 'rclone copy', rcloneCold?.measurement, {atMost: 1.3}))
     comparisons.push(compare('migrate, cold', zerofsCold, 'aws s3 sync', awsCold?.measurement))
 
-    progress('no-op re-runs')
-    const zerofsNoop = await bench.zerofs(['migrate', tree.root, bench.location('zerofs'), ...jobs])
-    const rcloneNoop = rcloneCold && await rcloneCopy(rcloneCold.prefix).catch(() => undefined)
-    const awsNoop = awsCold && await awsSync(awsCold.prefix).catch(() => undefined)
+    const runs = options.runs
+    progress(`no-op re-runs (${runs} each)`)
+    const zerofsNoopRun = () => bench.zerofs(['migrate', tree.root, bench.location('zerofs'), ...jobs])
+    const [zerofsNoop, rcloneNoop] = await againstPeer(runs, zerofsNoopRun, rcloneCold && (() => rcloneCopy(rcloneCold.prefix)))
+    const [, awsNoop] = await againstPeer(runs, zerofsNoopRun, awsCold && (() => awsSync(awsCold.prefix)))
     comparisons.push(compare('migrate, no-op re-run', zerofsNoop, 'rclone copy', rcloneNoop, {fasterBy: 3}))
     comparisons.push(compare('migrate, no-op re-run', zerofsNoop, 'aws s3 sync', awsNoop))
 
     // verify runs with migrate's cache directory (its journal), as `zerofs verify` after `zerofs migrate` does;
     // --no-journal shows the cost of a HEAD per object. Any difference found fails the bench.
-    progress('verify')
-    const rcloneCheck = await bench.rclone(['check', tree.root, rclonePath(BUCKET, 'zerofs'), '--fast-list', '--one-way', '--checkers', String(PEER_TRANSFERS)])
-    const verifyChecksum = await bench.zerofs(['verify', tree.root, bench.location('zerofs'), '--mode', 'checksum', ...jobs])
-    const verifyHeads = await bench.zerofs(['verify', tree.root, bench.location('zerofs'), '--mode', 'checksum', '--no-journal', ...jobs])
-    comparisons.push(compare('verify --mode checksum', verifyChecksum, 'rclone check --fast-list', rcloneCheck, {atMost: 1}))
-    comparisons.push(compare('verify --mode checksum --no-journal', verifyHeads, 'rclone check --fast-list', rcloneCheck))
-    const rcloneDownload = await bench.rclone(['check', tree.root, rclonePath(BUCKET, 'zerofs'), '--fast-list', '--one-way', '--download', '--checkers', String(PEER_TRANSFERS)])
-    const verifyDeep = await bench.zerofs(['verify', tree.root, bench.location('zerofs'), '--mode', 'deep', ...jobs])
+    progress(`verify (${runs} each)`)
+    const verify = (mode: string, ...more: string[]) => () => bench.zerofs(['verify', tree.root, bench.location('zerofs'), '--mode', mode, ...more, ...jobs])
+    const rcloneCheck = (...more: string[]) => () => bench.rclone(['check', tree.root, rclonePath(BUCKET, 'zerofs'), '--fast-list', '--one-way', ...more, '--checkers', String(PEER_TRANSFERS)])
+    const [verifyChecksum, rcloneChecksum] = await againstPeer(runs, verify('checksum'), rcloneCheck())
+    const [verifyHeads, rcloneChecksumAgain] = await againstPeer(runs, verify('checksum', '--no-journal'), rcloneCheck())
+    comparisons.push(compare('verify --mode checksum', verifyChecksum, 'rclone check --fast-list', rcloneChecksum, {atMost: 1}))
+    comparisons.push(compare('verify --mode checksum --no-journal', verifyHeads, 'rclone check --fast-list', rcloneChecksumAgain))
+    const [verifyDeep, rcloneDownload] = await againstPeer(runs, verify('deep'), rcloneCheck('--download'))
     comparisons.push(compare('verify --mode deep', verifyDeep, 'rclone check --download', rcloneDownload))
 
     progress('small files only: zerofs migrate')
@@ -270,7 +299,7 @@ function render(report: Report): string {
   ])
   const small = report.smallFiles
   const lines = [
-    `bench/migrate on s3rver, one run each: ${tree.files} files (${formatMB(tree.bytes)}), ${tree.directories} directories, ${tree.symlinks} symlinks; zerofs --jobs ${report.options.jobs}`,
+    `bench/migrate on s3rver (cold migrations one run each, the rest medians of ${report.options.runs} runs): ${tree.files} files (${formatMB(tree.bytes)}), ${tree.directories} directories, ${tree.symlinks} symlinks; zerofs --jobs ${report.options.jobs}`,
     '',
     formatTable(['measurement', 'zerofs', 'peer', 'peer time', 'zerofs/peer', 'zerofs peak RSS', 'peer peak RSS'], rows),
     '',

@@ -73,3 +73,28 @@ export function median(values: readonly number[]): number {
   const middle = sorted.length >> 1
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
+
+/**
+ * Two commands measured `runs` times each, taking turns at going first (so that neither always
+ * meets a server the other has just warmed): each one's median wall time, and the largest peak RSS
+ * of its runs.
+ */
+export async function alternatingMedians(runs: number, first: () => Promise<Measurement>, second: () => Promise<Measurement>): Promise<[Measurement, Measurement]> {
+  const firsts: Measurement[] = []
+  const seconds: Measurement[] = []
+  for (let run = 0; run < Math.max(1, runs); run++) {
+    if (run % 2 === 0) {
+      firsts.push(await first())
+      seconds.push(await second())
+    } else {
+      seconds.push(await second())
+      firsts.push(await first())
+    }
+  }
+  return [medianRun(firsts), medianRun(seconds)]
+}
+
+/** Runs of one command as one: the median wall time and the largest peak RSS. */
+export function medianRun(measurements: readonly Measurement[]): Measurement {
+  return {wallMs: median(measurements.map((m) => m.wallMs)), maxRssBytes: Math.max(...measurements.map((m) => m.maxRssBytes))}
+}
