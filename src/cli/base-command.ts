@@ -3,7 +3,7 @@ import {inspect} from 'node:util'
 
 import {defaultCacheDir} from '../core/cache/cache-dir.js'
 import {isFsError, type FsError} from '../core/errors.js'
-import {Fs, type FsOptions} from '../core/fs/fs.js'
+import type {Fs, FsOptions} from '../core/fs/fs.js'
 import {isStoreError, type StoreError} from '../core/store/errors.js'
 import {locate, locateStore, type Located} from '../core/store/locate.js'
 import type {ObjectStore} from '../core/store/object-store.js'
@@ -91,6 +91,8 @@ export abstract class BaseCommand extends Command {
 
   /** The POSIX core over a store this command opened (openStore); closed when the command ends. */
   protected async openFsOn(store: ObjectStore, located: Located, flags: BaseFlags, options: Omit<FsOptions, 'store' | 'cacheDir'> = {}): Promise<Fs> {
+    // Loaded here: migrate and verify never open the POSIX core (its modules are ~20 ms of their start).
+    const {Fs} = await import('../core/fs/fs.js')
     this.fs = await Fs.open({readOnly: true, ...options, store, cacheDir: this.cacheDir(located, flags)})
     return this.fs
   }
