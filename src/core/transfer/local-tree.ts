@@ -30,11 +30,13 @@ export interface LocalWalkOptions {
 const STAT_BATCH = 64
 /**
  * A walk calls lstat synchronously until one call takes longer than this, then in parallel batches
- * for the rest of the walk. From the page cache of a local disk a synchronous lstat answers in
- * microseconds for a quarter of the CPU of one through the thread pool (~4 against ~15 µs); on a NAS
- * (or a cold disk) each call waits for a round trip, and calls in flight together overlap them.
+ * for the rest of the walk. From the page cache a synchronous lstat answers in microseconds for a
+ * quarter of the CPU of one through the thread pool (~4 against ~15 µs); a call that goes to a
+ * device or a NAS (an SSD read, a network round trip: 50 µs and more) would make the walk wait for
+ * each in turn, where calls in flight together overlap. A call slowed by a busy CPU only switches
+ * early, to what every walk did before.
  */
-const SLOW_LSTAT_MS = 1
+const SLOW_LSTAT_MS = 0.05
 
 const utf8 = new TextDecoder('utf-8', {fatal: true})
 
