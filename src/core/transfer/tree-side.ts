@@ -85,6 +85,7 @@ class LocalSide implements TreeSide {
 
   hashAhead(kind: AheadDigest | undefined): void {
     this.aheadKind = kind
+    if (kind !== undefined) this.hasher ??= new FileHasher()
   }
 
   forget(entry: TreeEntry): void {

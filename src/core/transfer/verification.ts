@@ -87,13 +87,14 @@ export class Verification {
 
   private async compareTrees(): Promise<VerifyReport> {
     this.progress.startedAt = Date.now()
-    await Promise.all([checkEndpoint(this.options.source, this.options.signal), checkEndpoint(this.options.destination, this.options.signal)])
-    const filter = new PathFilter(this.options.filter)
     if (this.mode !== 'fast') {
       // Local files start hashing as their walk finds them, with SHA-256 (what zerofs records) until
-      // a store's reference asks for MD5 (see compareContent).
+      // a store's reference asks for MD5 (see compareContent). Asked before the checks, so that the
+      // hashing threads start while the stores answer.
       for (const side of [this.source, this.destination]) side.hashAhead?.('sha256')
     }
+    await Promise.all([checkEndpoint(this.options.source, this.options.signal), checkEndpoint(this.options.destination, this.options.signal)])
+    const filter = new PathFilter(this.options.filter)
     this.onCompare?.()
     const signal = this.options.signal
     const pairs = mergeByKey(
