@@ -9,7 +9,7 @@ import {decodeRequest, simpleReplyHeader, type NbdRequest} from './request.js'
 import type {StreamReader} from './stream-reader.js'
 
 /** Idle payload buffers (WRITE data, READ replies) a connection keeps for its next requests. */
-const IDLE_PAYLOAD_BYTES = 8 * 1024 * 1024
+const IDLE_PAYLOAD_BYTES = 16 * 1024 * 1024
 
 export interface TransmissionOptions {
   /** Requests executing at once; no further request is read beyond it. */
