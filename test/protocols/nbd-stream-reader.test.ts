@@ -15,7 +15,7 @@ function pattern(length: number): Buffer {
 }
 
 describe('ReadSlabs: the buffers an accepted socket reads into', () => {
-  it('hands out the rest of a slab until little is left, and reuses a slab only once reads moved on and all of it was consumed', () => {
+  it('hands out the rest of a slab until little is left, and reuses a slab only once reads moved on and all of it was released', () => {
     const slabs = new ReadSlabs()
     const first = slabs.next()
     assert.equal(first.length, MiB)
@@ -23,18 +23,20 @@ describe('ReadSlabs: the buffers an accepted socket reads into', () => {
     const second = slabs.next()
     assert.notEqual(second.buffer, first.buffer, 'a new slab: 1000 bytes is too little for a read')
     slabs.deliver(10)
-    slabs.consume(MiB - 1000)
+    // Released out of order, as WRITE payloads held by the device are.
+    slabs.release(first.buffer, 1000)
+    slabs.release(first.buffer, MiB - 2000)
     // The second slab fills up; the third is the first one, reused.
     assert.equal(slabs.next().length, MiB - 10)
     slabs.deliver(MiB - 10)
     assert.equal(slabs.next().buffer, first.buffer)
   })
 
-  it('keeps a slab whose bytes are not all consumed', () => {
+  it('keeps a slab whose bytes are not all released', () => {
     const slabs = new ReadSlabs()
     const first = slabs.next()
     slabs.deliver(MiB)
-    slabs.consume(MiB - 1)
+    slabs.release(first.buffer, MiB - 1)
     slabs.next()
     slabs.deliver(MiB)
     assert.notEqual(slabs.next().buffer, first.buffer)
@@ -69,6 +71,35 @@ describe('readAccepted: a reader over an accepted connection', () => {
       }
       assert.ok(Buffer.concat(parts).equals(data))
       await assert.rejects(reader.read(1), {name: 'ConnectionEnded'})
+    } finally {
+      client.destroy()
+      for (const {socket} of readers) socket.destroy()
+      server.close()
+    }
+  })
+
+  it('lends payloads as views that stay intact while they are held, however much is read meanwhile', async () => {
+    const data = pattern(12 * MiB)
+    const readers: Array<ReturnType<typeof readAccepted>> = []
+    const server = createServer({pauseOnConnect: true}, (socket) => readers.push(readAccepted(socket)))
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    const accepted = once(server, 'connection')
+    const client = connect((server.address() as AddressInfo).port, '127.0.0.1')
+    try {
+      await accepted
+      client.end(data)
+      const {reader} = readers[0]
+      const spare = {take: (length: number) => Buffer.alloc(length), give: () => undefined}
+      const payload = 256 * 1024
+      const held: Buffer[] = []
+      for (let offset = 0; offset < data.length; offset += payload) {
+        held.push(await reader.borrow(payload, spare))
+        // Give back every other one at once: their slabs' other bytes are still held.
+        if (held.length % 2 === 0) reader.giveBack(held[held.length - 1], spare)
+      }
+      for (const [i, bytes] of held.entries()) assert.ok(bytes.equals(data.subarray(i * payload, (i + 1) * payload)), `payload ${i}`)
+      for (const [i, bytes] of held.entries()) if (i % 2 === 0) reader.giveBack(bytes, spare)
     } finally {
       client.destroy()
       for (const {socket} of readers) socket.destroy()

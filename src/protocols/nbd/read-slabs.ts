@@ -1,7 +1,8 @@
 /** Bytes per slab: a read takes what remains of one, at least MIN_READ. */
 const SLAB_BYTES = 1024 * 1024
 const MIN_READ = 64 * 1024
-const IDLE_SLABS = 4
+/** Idle slabs kept per connection: as many as the WRITE payloads in flight may hold. */
+const IDLE_SLABS = 16
 
 interface Slab {
   bytes: Buffer
@@ -13,8 +14,8 @@ interface Slab {
 /**
  * The buffers a socket reads into (Node's `onread`): a few large slabs reused from one read to the
  * next, instead of a fresh 64 KiB buffer per read. A slab is reused once reads have moved on to a
- * newer one and every byte delivered from it has been consumed; consumers copy bytes out, never
- * keep views of them.
+ * newer one and every byte delivered from it has been released by the consumer, which copies
+ * bytes out or holds views of them until it releases them.
  */
 export class ReadSlabs {
   private readonly idle: Buffer[] = []
@@ -40,21 +41,21 @@ export class ReadSlabs {
     return bytes
   }
 
-  /** The consumer is done with the next `length` bytes delivered (in the order they were). */
-  consume(length: number): void {
-    for (let index = 0; length > 0; index++) {
-      const slab = this.slabs[index]
-      const piece = Math.min(length, slab.delivered - slab.consumed)
-      slab.consumed += piece
-      length -= piece
-    }
+  /** The consumer is done with `length` bytes it was given from the slab whose memory is `memory` (in any order). */
+  release(memory: ArrayBufferLike, length: number): void {
+    const slab = this.slabs.find((candidate) => candidate.bytes.buffer === memory)
+    if (slab === undefined) return
+    slab.consumed += length
     this.recycle()
   }
 
+  /** Reuses the slabs reads have moved on from (all but the last) whose bytes were all consumed. */
   private recycle(): void {
-    while (this.slabs.length > 1 && this.slabs[0].consumed === this.slabs[0].delivered) {
-      const done = this.slabs.shift()!
-      if (this.idle.length < IDLE_SLABS) this.idle.push(done.bytes)
+    for (let index = this.slabs.length - 2; index >= 0; index--) {
+      const slab = this.slabs[index]
+      if (slab.consumed !== slab.delivered) continue
+      this.slabs.splice(index, 1)
+      if (this.idle.length < IDLE_SLABS) this.idle.push(slab.bytes)
     }
   }
 }

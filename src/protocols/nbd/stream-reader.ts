@@ -13,17 +13,25 @@ export class ConnectionEnded extends Error {
 /** Bytes buffered before the socket is paused: a little more than the largest request. */
 const HIGH_WATER = 33 * 1024 * 1024
 
+/** Where a borrowed payload is copied when it did not arrive in one piece. */
+export interface SpareBuffers {
+  take(length: number): Buffer
+  give(buffer: Buffer): void
+}
+
 /**
  * Pulls exact byte counts from a socket, in the order the protocol reads them. The socket is paused
  * while more than HIGH_WATER bytes wait unread, so a fast client cannot fill the server's memory.
  * It reads the socket's 'data' events, or, given `slabs`, what the socket's `onread` reads into
- * them (readAccepted): bytes are then copied out, never handed out as views of a slab.
+ * them (readAccepted): bytes are then copied out, or lent as views of a slab until given back.
  */
 export class StreamReader {
   private chunks: Buffer[] = []
   private buffered = 0
   private ended = false
   private wake?: () => void
+  /** Views handed out by borrow and not given back yet. */
+  private readonly lent = new WeakSet<Buffer>()
 
   constructor(private readonly socket: Socket, private readonly slabs?: ReadSlabs) {
     if (slabs === undefined) socket.on('data', (chunk: Buffer) => this.receive(chunk))
@@ -45,6 +53,28 @@ export class StreamReader {
   async readInto(target: Buffer): Promise<Buffer> {
     while (this.buffered < target.length) await this.more()
     return this.copyOut(target)
+  }
+
+  /**
+   * The next `length` bytes, held until giveBack: a view of them as they arrived when they came in
+   * one piece (not copied; their slab is not reused meanwhile), else a copy in a buffer of `spare`'s.
+   */
+  async borrow(length: number, spare: SpareBuffers): Promise<Buffer> {
+    while (this.buffered < length) await this.more()
+    const first = this.chunks[0]
+    if (length === 0 || first.length < length) return this.copyOut(spare.take(length))
+    if (first.length === length) this.chunks.shift()
+    else this.chunks[0] = first.subarray(length)
+    this.consumed(length)
+    const view = first.subarray(0, length)
+    this.lent.add(view)
+    return view
+  }
+
+  /** Once nothing reads `bytes` (from borrow) any more. */
+  giveBack(bytes: Buffer, spare: SpareBuffers): void {
+    if (!this.lent.delete(bytes)) spare.give(bytes)
+    else this.slabs?.release(bytes.buffer, bytes.length)
   }
 
   /** Reads and drops `length` bytes (a payload that is refused still has to leave the stream). */
@@ -81,6 +111,7 @@ export class StreamReader {
     const first = this.chunks[0]
     if (first.length === length) this.chunks.shift()
     else this.chunks[0] = first.subarray(length)
+    this.slabs?.release(first.buffer, length)
     this.consumed(length)
   }
 
@@ -91,6 +122,7 @@ export class StreamReader {
       const piece = first.copy(target, filled, 0, Math.min(first.length, target.length - filled))
       if (piece === first.length) this.chunks.shift()
       else this.chunks[0] = first.subarray(piece)
+      this.slabs?.release(first.buffer, piece)
       filled += piece
     }
     this.consumed(target.length)
@@ -98,7 +130,6 @@ export class StreamReader {
   }
 
   private consumed(length: number): void {
-    this.slabs?.consume(length)
     this.buffered -= length
     if (this.buffered <= HIGH_WATER && this.socket.isPaused()) this.socket.resume()
   }

@@ -80,16 +80,17 @@ export async function transmit(reader: StreamReader, socket: Socket, device: Blo
           send(simpleReplyHeader(request.handle, NBD_EINVAL))
           continue
         }
-        payload = await reader.readInto(payloads.take(request.length))
+        payload = await reader.borrow(request.length, payloads)
       }
       if (options.stopping()) {
+        if (payload !== undefined) reader.giveBack(payload, payloads)
         send(simpleReplyHeader(request.handle, NBD_ESHUTDOWN))
         continue
       }
       const done: Promise<void> = answer(request, payload).finally(() => {
         inFlight.delete(done)
         // The device has let go of the payload once its write is settled.
-        if (payload !== undefined) payloads.give(payload)
+        if (payload !== undefined) reader.giveBack(payload, payloads)
       })
       inFlight.add(done)
     }
