@@ -295,4 +295,26 @@ describeOnStores('blockdev: a device on an S3 store', (newWorld) => {
     assert.ok((await again.read(2 * CHUNK, CHUNK)).equals(rewritten), 'the rewritten chunk, not the bytes fetched before')
     await again.close()
   })
+
+  it('answers two sequential readers, each many requests ahead, from chunks fetched ahead a few at a time', async (t) => {
+    const world = await newWorld()
+    t.after(() => world.dispose())
+    const first = await openDevice(world)
+    const data = pattern(SIZE, 11)
+    await first.write(0, data)
+    await first.close()
+    const device = await openDevice(world)
+    const request = CHUNK / 4
+    // Two regions read at once, every request of each sent before the first is answered (as a
+    // copying client does): waited-for chunks overtake those queued ahead, and every byte is right.
+    const readers = [0, SIZE / 2].map(async (start) => {
+      const reads = []
+      for (let offset = start; offset < start + SIZE / 2; offset += request) reads.push(device.read(offset, request))
+      return Buffer.concat(await Promise.all(reads))
+    })
+    const [low, high] = await Promise.all(readers)
+    assert.ok(Buffer.concat([low, high]).equals(data))
+    assert.deepEqual(await readdir(chunkFilesDir(deviceCacheDir(world.cacheDir, 'disk'))), [], 'reading costs no local copies')
+    await device.close()
+  })
 }, ['s3'])

@@ -42,8 +42,19 @@ const IDLE_UPLOAD_MS = 1000
 const WRITE_BEHIND_BYTES = 32 * MiB
 /** Bytes fetched ahead of a sequential reader (whole chunks, at most a quarter of the cache). */
 const READ_AHEAD_BYTES = 16 * MiB
+/**
+ * Fetches for reads at once: enough to keep the store busy, few enough that the chunk a reader
+ * waits for is not slowed down by all those fetched ahead at the same time (a server shares its
+ * bandwidth among them: a reader would wait for the last of its read-ahead to arrive with the first).
+ */
+const FETCH_CONCURRENCY = 4
+/** Queue priorities of fetches: a chunk a reader waits for goes before chunks fetched ahead. */
+const WAITED_FOR = 1
+const AHEAD = 0
 /** Bytes of fetched chunks also kept in memory, to answer reads without reading their files back. */
 const FRESH_BYTES = 32 * MiB
+/** Idle buffers kept for fetches, beyond those FreshChunks holds. */
+const IDLE_FETCH_BUFFERS = 4
 /** A failed background upload is not tried again sooner than this; waiters for space look again as often. */
 const RETRY_MS = 1000
 const CHUNK_CONTENT_TYPE = 'application/octet-stream'
@@ -145,9 +156,15 @@ export class ChunkDevice implements BlockDevice {
    * once. A change to a chunk forgets its fetch, whose answer is then not kept.
    */
   private readonly fetching = new Map<number, Promise<Buffer | undefined>>()
+  private readonly fetchQueue = new PQueue({concurrency: FETCH_CONCURRENCY})
+  /** The queue ids of the fetches that have not started yet, by chunk. */
+  private readonly queuedFetches = new Map<number, string>()
+  private fetchIds = 0
   readonly readOnly: boolean
   /** Whole-chunk buffers of upload snapshots. */
   private readonly buffers: BufferPool
+  /** Whole-chunk buffers that fetches fill, given back when FreshChunks drops them. */
+  private readonly fetchBuffers: BufferPool
   private readonly fresh: FreshChunks
   /**
    * The store when its objects are local files: chunks the cache does not hold are read straight
@@ -173,7 +190,8 @@ export class ChunkDevice implements BlockDevice {
     const uploadConcurrency = options.uploadConcurrency ?? (store instanceof FileStore ? DEFAULT_LOCAL_UPLOAD_CONCURRENCY : DEFAULT_UPLOAD_CONCURRENCY)
     this.queue = new PQueue({concurrency: uploadConcurrency})
     this.buffers = new BufferPool(manifest.chunkSize, uploadConcurrency)
-    this.fresh = new FreshChunks(Math.max(1, Math.floor(FRESH_BYTES / manifest.chunkSize)))
+    this.fetchBuffers = new BufferPool(manifest.chunkSize, IDLE_FETCH_BUFFERS)
+    this.fresh = new FreshChunks(Math.max(1, Math.floor(FRESH_BYTES / manifest.chunkSize)), this.fetchBuffers)
     this.files = new StagingFiles<number>((index) => join(chunkFilesDir(dir), chunkName(index)))
     this.journal = new DirtyJournal(dirtyJournalDir(dir))
     if (store instanceof FileStore) {
@@ -326,7 +344,7 @@ export class ChunkDevice implements BlockDevice {
     const end = Math.min(first + count, chunkCount(this.manifest))
     for (let index = first; index < end; index++) {
       if (this.readsAsZeros(index) || this.states.get(index)?.cached === true) continue
-      this.fetchForReading(index)
+      this.fetchForReading(index, AHEAD)
         .catch((error: unknown) => this.logger.debug(`device ${this.name}: read-ahead of chunk ${index}: ${(error as Error).message}`))
     }
   }
@@ -335,12 +353,21 @@ export class ChunkDevice implements BlockDevice {
    * A clean chunk's bytes for reads (undefined: it has no object after all), from memory or
    * fetched into it (FreshChunks), without a local copy: reading a device costs no disk writes.
    */
-  private fetchForReading(index: number): Promise<Buffer | undefined> {
+  private fetchForReading(index: number, priority = WAITED_FOR): Promise<Buffer | undefined> {
     const fresh = this.fresh.get(index)
     if (fresh !== undefined) return Promise.resolve(fresh)
     const running = this.fetching.get(index)
-    if (running !== undefined) return running
-    const fetching = this.fetch(index)
+    const queued = this.queuedFetches.get(index)
+    if (running !== undefined) {
+      if (queued !== undefined && priority === WAITED_FOR) this.fetchQueue.setPriority(queued, WAITED_FOR)
+      return running
+    }
+    const id = String(this.fetchIds++)
+    this.queuedFetches.set(index, id)
+    const fetching = this.fetchQueue.add(() => {
+      if (this.queuedFetches.get(index) === id) this.queuedFetches.delete(index)
+      return this.fetch(index)
+    }, {priority, id})
     this.fetching.set(index, fetching)
     fetching.then((data) => {
       if (this.fetching.get(index) !== fetching) return // the chunk changed meanwhile: these bytes are stale
@@ -446,9 +473,9 @@ export class ChunkDevice implements BlockDevice {
 
   private async fill(index: number, current: ChunkState | undefined, fill: 'fetch' | 'empty'): Promise<ChunkState> {
     // Bytes a reader fetched are the object's: a clean chunk's memory copy is dropped on any change.
-    const known = fill === 'fetch' ? this.fresh.get(index) : undefined
-    this.fresh.delete(index)
+    const known = this.fresh.take(index)
     const data = fill === 'fetch' && !this.readsAsZeros(index) ? known ?? await this.fetch(index) : undefined
+    if (known !== undefined && data !== known) this.fetchBuffers.give(known)
     await this.files.create(index, this.chunkSize)
     if (data !== undefined) {
       await this.files.write(index, 0, data)
@@ -478,12 +505,18 @@ export class ChunkDevice implements BlockDevice {
    * chunk long, and servers answer ranges more slowly (s3rver ~3x); bytes past a chunk are ignored.
    */
   private async getChunk(key: string): Promise<Buffer> {
-    const data = Buffer.allocUnsafeSlow(this.chunkSize)
+    // Taken before the request goes out: a buffer just given back is filled only in a later turn.
+    const data = this.fetchBuffers.take()
     let filled = 0
-    const body = await this.store.get(key)
-    for await (const piece of body) {
-      filled += (piece as Buffer).copy(data, filled)
-      if (filled === this.chunkSize) break
+    try {
+      const body = await this.store.get(key)
+      for await (const piece of body) {
+        filled += (piece as Buffer).copy(data, filled)
+        if (filled === this.chunkSize) break
+      }
+    } catch (error) {
+      this.fetchBuffers.give(data)
+      throw error
     }
     data.fill(0, filled)
     return data

@@ -4,7 +4,7 @@ import type {Logger} from '../../core/logger.js'
 import {NbdDecodeError} from './decode-error.js'
 import type {NbdExports} from './exports.js'
 import {negotiate} from './handshake.js'
-import {ConnectionEnded, StreamReader} from './stream-reader.js'
+import {ConnectionEnded, readAccepted, type StreamReader} from './stream-reader.js'
 import {transmit} from './transmission.js'
 
 export interface NbdServerOptions {
@@ -24,7 +24,8 @@ export class NbdServer {
   private stopping = false
 
   constructor(private readonly options: NbdServerOptions) {
-    this.server = createServer((socket) => this.accept(socket))
+    // Paused until readAccepted has the socket read into its slabs.
+    this.server = createServer({pauseOnConnect: true}, (accepted) => this.accept(accepted))
   }
 
   listen(port: number, host: string): Promise<{address: string; port: number}> {
@@ -47,13 +48,14 @@ export class NbdServer {
     await closed
   }
 
-  private accept(socket: Socket): void {
-    const peer = `${socket.remoteAddress}:${socket.remotePort}`
+  private accept(accepted: Socket): void {
+    const peer = `${accepted.remoteAddress}:${accepted.remotePort}`
+    const {socket, reader} = readAccepted(accepted)
     const {logger} = this.options
     logger.info(`nbd connection from ${peer}`)
     socket.setNoDelay(true)
     socket.on('error', (error) => logger.debug(`nbd connection ${peer}: ${error.message}`))
-    const session = this.serve(socket, peer).finally(() => {
+    const session = this.serve(socket, reader, peer).finally(() => {
       this.connections.delete(socket)
       socket.end()
       logger.info(`nbd connection from ${peer} closed`)
@@ -61,9 +63,8 @@ export class NbdServer {
     this.connections.set(socket, session)
   }
 
-  private async serve(socket: Socket, peer: string): Promise<void> {
+  private async serve(socket: Socket, reader: StreamReader, peer: string): Promise<void> {
     const {logger} = this.options
-    const reader = new StreamReader(socket)
     try {
       const device = await negotiate(reader, (bytes) => socket.write(bytes), this.options.exports, logger)
       if (device === undefined) return

@@ -9,7 +9,7 @@ import {decodeRequest, simpleReplyHeader, type NbdRequest} from './request.js'
 import type {StreamReader} from './stream-reader.js'
 
 /** Idle payload buffers (WRITE data, READ replies) a connection keeps for its next requests. */
-const IDLE_PAYLOAD_BYTES = 8 * 1024 * 1024
+const IDLE_PAYLOAD_BYTES = 16 * 1024 * 1024
 
 export interface TransmissionOptions {
   /** Requests executing at once; no further request is read beyond it. */
@@ -80,16 +80,17 @@ export async function transmit(reader: StreamReader, socket: Socket, device: Blo
           send(simpleReplyHeader(request.handle, NBD_EINVAL))
           continue
         }
-        payload = await reader.readInto(payloads.take(request.length))
+        payload = await reader.borrow(request.length, payloads)
       }
       if (options.stopping()) {
+        if (payload !== undefined) reader.giveBack(payload, payloads)
         send(simpleReplyHeader(request.handle, NBD_ESHUTDOWN))
         continue
       }
       const done: Promise<void> = answer(request, payload).finally(() => {
         inFlight.delete(done)
         // The device has let go of the payload once its write is settled.
-        if (payload !== undefined) payloads.give(payload)
+        if (payload !== undefined) reader.giveBack(payload, payloads)
       })
       inFlight.add(done)
     }
