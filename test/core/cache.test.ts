@@ -174,6 +174,15 @@ describe('cache: listings', () => {
     writer.applyPage(['i2', 'i0', 'i1'].map(object))
     assert.deepEqual(listed(), ['a', 'b0', 'b1', 'b2', 'b3', 'b4', 'c', 'e', 'f', 'g', 'h', 'i0', 'i1', 'i2', 'j'])
     assert.equal(inodes.get(ROOT_INO)!.cookieGen, generation + 1)
+
+    // Names JSON escapes, and characters whose UTF-16 and UTF-8 orders differ: placed in UTF-8 byte order.
+    const odd = ['q"uote', 'back\\slash', 'new\nline', '\u{1F600}', '\uFFFD', 'k\u00e9']
+    writer = new ListingWriter(cache, ROOT_INO, owner)
+    writer.applyPage(odd.map(object))
+    const all = listed()
+    const byBytes = [...all].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+    assert.deepEqual(all, byBytes)
+    for (const name of odd) assert.ok(all.includes(name), name)
     cache.close()
   })
 })
