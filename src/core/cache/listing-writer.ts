@@ -67,12 +67,8 @@ export class ListingWriter {
   private applyObject(object: ListedObject, page: PageState): void {
     const {inodes, staging} = this.cache
     const {now} = page
-    const added = page.added.get(object.name)
-    if (added) {
-      // Listed twice in one page: a directory `a/` added here wins over an object `a`.
-      if (added.fields.type !== 'dir') added.fields = this.objectFields(object, now)
-      return
-    }
+    // Already added by this page: only as a directory (S3 lists an object `a` before the prefix `a/`), which wins.
+    if (page.added.has(object.name)) return
     const row = page.rows.get(object.name)
     if (!row) {
       this.addInPage(page, object.name, this.objectFields(object, now))
@@ -119,6 +115,7 @@ export class ListingWriter {
     const {now} = page
     const added = page.added.get(name)
     if (added) {
+      // An object `a` this page added: the directory `a/` wins.
       added.fields = listedDirFields(this.owner, now)
       return
     }
