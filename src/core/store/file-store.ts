@@ -729,7 +729,6 @@ export class FileStore implements ObjectStore {
   }
 }
 
-/** Identity of the file holding an object; a directory is its inode alone (its size and mtime follow its entries). */
 /** Whether the entry at a key is an object: a regular file, or for a marker key a directory (if it has a record). */
 function isObjectAt(key: string, stats: BigIntStats): boolean {
   return key.endsWith('/') ? stats.isDirectory() : stats.isFile()
@@ -745,6 +744,7 @@ function headOf(key: string, stats: BigIntStats, identity: FileIdentity, record:
   return {key, size: identity.size, etag: placedEtag(identity), lastModified: stats.mtime, metadata: {}}
 }
 
+/** Identity of the file holding an object; a directory is its inode alone (its size and mtime follow its entries). */
 function identityOf(stats: BigIntStats): FileIdentity {
   if (stats.isDirectory()) return {ino: stats.ino, size: 0, mtimeNs: 0n}
   return {ino: stats.ino, size: Number(stats.size), mtimeNs: stats.mtimeNs}
