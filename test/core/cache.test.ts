@@ -150,6 +150,41 @@ describe('cache: listings', () => {
     assert.deepEqual(inodes.children(ROOT_INO, 0, 100).map((row) => row.name).slice(-3), [`a${'~'.repeat(30)}`, 'b', 'm'])
     cache.close()
   })
+
+  it('places a page of new names among existing entries in name order, making room when a gap is too narrow', () => {
+    const cache = MetaCache.open(freshDir(), {owner: true})
+    const {inodes} = cache
+    const object = (name: string) => ({kind: 'object' as const, name, size: 1, etag: 'e', lastModified: 1_700_000_000_000})
+    for (const name of ['a', 'c', 'e']) inodes.insert(ROOT_INO, name, listedDirFields(owner, Date.now()))
+    const generation = inodes.get(ROOT_INO)!.cookieGen
+    const listed = (): string[] => inodes.children(ROOT_INO, 0, 10_000).map((row) => row.name)
+
+    // Five names between 'a' and 'c', two after 'e', in one page and out of name order.
+    let writer = new ListingWriter(cache, ROOT_INO, owner)
+    writer.applyPage(['b4', 'f', 'b0', 'b2', 'b1', 'g', 'b3'].map(object))
+    assert.deepEqual(listed(), ['a', 'b0', 'b1', 'b2', 'b3', 'b4', 'c', 'e', 'f', 'g'])
+    assert.equal(inodes.get(ROOT_INO)!.cookieGen, generation, 'the gaps had room')
+
+    // Three names between neighbours two positions apart: the directory is renumbered once.
+    const fields = listedDirFields(owner, Date.now())
+    const low = inodes.child(ROOT_INO, 'g')!.seq
+    inodes.add(ROOT_INO, 'h', fields, low + 10)
+    inodes.add(ROOT_INO, 'j', fields, low + 13)
+    writer = new ListingWriter(cache, ROOT_INO, owner)
+    writer.applyPage(['i2', 'i0', 'i1'].map(object))
+    assert.deepEqual(listed(), ['a', 'b0', 'b1', 'b2', 'b3', 'b4', 'c', 'e', 'f', 'g', 'h', 'i0', 'i1', 'i2', 'j'])
+    assert.equal(inodes.get(ROOT_INO)!.cookieGen, generation + 1)
+
+    // Names JSON escapes, and characters whose UTF-16 and UTF-8 orders differ: placed in UTF-8 byte order.
+    const odd = ['q"uote', 'back\\slash', 'new\nline', '\u{1F600}', '\uFFFD', 'k\u00e9']
+    writer = new ListingWriter(cache, ROOT_INO, owner)
+    writer.applyPage(odd.map(object))
+    const all = listed()
+    const byBytes = [...all].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+    assert.deepEqual(all, byBytes)
+    for (const name of odd) assert.ok(all.includes(name), name)
+    cache.close()
+  })
 })
 
 describe('cache: range sets', () => {

@@ -500,6 +500,9 @@ describeOnStores('fs: directories and files', (newWorld) => {
     }
     assert.ok(Buffer.concat(parts).equals(content))
     assert.ok((await fs.read(attr.ino, 4_000_000, 10)).data.equals(content.subarray(4_000_000, 4_000_010)))
+    // Across two blocks, as pieces: views of the blocks, in order.
+    const across = await fs.readPieces(attr.ino, 256 * 1024 - 5, 300_000)
+    assert.ok(Buffer.concat(across.pieces).equals(content.subarray(256 * 1024 - 5, 256 * 1024 - 5 + 300_000)))
     assert.ok((await readAll(fs.readStream(attr.ino))).equals(content))
     assert.ok((await readAll(fs.readStream(attr.ino, {offset: size - 10}))).equals(content.subarray(size - 10)))
   })

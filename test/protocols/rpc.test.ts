@@ -46,6 +46,19 @@ describe('XDR', () => {
     assert.equal(reader.uint32(), 2)
   })
 
+  it('writes opaque data given in pieces as one opaque: attached uncopied when large, copied when short', () => {
+    for (const pieces of [[Buffer.alloc(40_000, 1), Buffer.alloc(30_001, 2), Buffer.alloc(5, 3)], [Buffer.from('ab'), Buffer.alloc(0), Buffer.from('cde')], []]) {
+      const writer = new XdrWriter().uint32(1).opaquePieces(pieces).uint32(2)
+      const data = Buffer.concat(pieces)
+      assert.equal(pieces.length > 0 && pieces.every((piece) => writer.toBuffers().includes(piece)), data.length >= 64 * 1024)
+      const reader = new XdrReader(writer.toBuffer())
+      assert.equal(reader.uint32(), 1)
+      assert.deepEqual(reader.opaque(), data)
+      assert.equal(reader.uint32(), 2)
+      assert.equal(reader.remaining, 0)
+    }
+  })
+
   it('throws only DecodeError on short, oversized or invalid input', () => {
     assert.throws(() => new XdrReader(Buffer.alloc(3)).uint32(), DecodeError)
     assert.throws(() => new XdrReader(new XdrWriter().uint32(10).toBuffer()).opaque(), DecodeError)

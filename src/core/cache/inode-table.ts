@@ -160,6 +160,12 @@ const INSERTED_COLUMNS: Column[] = [
   'seen_at', 'attrs_at', 'listed_at', 'changed_at',
 ]
 const INSERT_SQL = `INSERT INTO inodes (parent, name, seq, ${INSERTED_COLUMNS.join(', ')}) VALUES (?, ?, ?, ${INSERTED_COLUMNS.map(() => '?').join(', ')})`
+/** Each name of a JSON array that is no child yet, in name order, with the positions of its neighbours. */
+const NEIGHBOURS_SQL = `
+  SELECT value,
+    (SELECT seq FROM inodes WHERE parent = @parent AND name < value ORDER BY name DESC LIMIT 1),
+    (SELECT seq FROM inodes WHERE parent = @parent AND name > value ORDER BY name LIMIT 1)
+  FROM json_each(@names) WHERE NOT EXISTS (SELECT 1 FROM inodes WHERE parent = @parent AND name = value) ORDER BY value`
 
 function insertedValues(fields: InodeFields): Array<number | string | null> {
   const optional = <T>(value: T | undefined): T | null => (value === undefined ? null : value)
@@ -224,6 +230,12 @@ export class InodeTable {
     return raw && fromRaw(raw)
   }
 
+  /** The rows of those of `names` that are children of `parent` (one query for a page of a listing). */
+  childrenNamed(parent: Ino, names: readonly string[]): Map<string, InodeRow> {
+    const raws = this.rows('WHERE parent = ? AND name IN (SELECT value FROM json_each(?))').all(parent, JSON.stringify(names)) as RawValues[]
+    return new Map(raws.map((raw) => [raw[2], fromRaw(raw)]))
+  }
+
   /**
    * Children in readdir order (name order), after the position `afterSeq` (a cookie; 0 for the
    * start). The rows are shared with other callers (see UnchangedReads) and frozen.
@@ -248,9 +260,9 @@ export class InodeTable {
     return this.get(this.add(parent, name, fields))!
   }
 
-  /** Inserts a row and returns only its number (a listing adds thousands and needs none of them back). */
-  add(parent: Ino, name: string, fields: InodeFields): Ino {
-    const result = this.statement(INSERT_SQL).run(parent, name, this.positionFor(parent, name), ...insertedValues(fields))
+  /** Inserts a row (at `seq`, by default a position of its own) and returns only its number. */
+  add(parent: Ino, name: string, fields: InodeFields, seq = this.positionFor(parent, name)): Ino {
+    const result = this.statement(INSERT_SQL).run(parent, name, seq, ...insertedValues(fields))
     return BigInt(result.lastInsertRowid)
   }
 
@@ -297,6 +309,41 @@ export class InodeTable {
       if (after === undefined) return low + SEQ_STEP
       if (after.seq - low >= 2) return low + Math.floor((after.seq - low) / 2)
       if (attempt > 0) throw new Error(`cannot place ${name} in directory ${parent}`)
+      this.renumber(parent)
+    }
+  }
+
+  /**
+   * Positions for those of `names` that are no child of `parent` yet, as positionFor would give them
+   * one by one but with one query for all: names that fall between the same two neighbours are spread
+   * evenly over the gap between them. Renumbers the directory when a gap is too narrow.
+   */
+  positionsFor(parent: Ino, names: readonly string[]): Map<string, number> {
+    const positions = new Map<string, number>()
+    if (names.length === 0) return positions
+    const json = JSON.stringify([...new Set(names)])
+    for (let attempt = 0; ; attempt++) {
+      const placed = this.statement(NEIGHBOURS_SQL).raw(true).all({parent, names: json}) as Array<[string, number | null, number | null]>
+      let roomy = true
+      for (let start = 0; start < placed.length && roomy;) {
+        const [, before, after] = placed[start]
+        let end = start + 1
+        while (end < placed.length && placed[end][1] === before && placed[end][2] === after) end++
+        const low = before ?? 0
+        const count = end - start
+        if (after !== null && after - low <= count) {
+          roomy = false
+          break
+        }
+        for (let index = 0; index < count; index++) {
+          const seq = after === null ? low + (index + 1) * SEQ_STEP : low + Math.floor(((index + 1) * (after - low)) / (count + 1))
+          positions.set(placed[start + index][0], seq)
+        }
+        start = end
+      }
+      if (roomy) return positions
+      if (attempt > 0) throw new Error(`cannot place ${placed.length} names in directory ${parent}`)
+      positions.clear()
       this.renumber(parent)
     }
   }

@@ -12,6 +12,17 @@ export type ListedChild =
 
 type ListedObject = Extract<ListedChild, {kind: 'object'}>
 
+/** What applyPage knows while it goes through a page. */
+interface PageState {
+  /** The rows the page's names had when it began (minus those replaced since). */
+  rows: Map<string, InodeRow>
+  /** Entries to insert at the end of the page, by name, with their positions. */
+  added: Map<string, {name: string; seq: number; fields: InodeFields}>
+  /** Positions for the names that had no row. */
+  positions: Map<string, number>
+  now: number
+}
+
 /**
  * Streams one directory listing into the inode table, a page per transaction, keeping the inode
  * numbers of entries seen before (readdir cookies stay valid), and at the end forgets the children
@@ -33,22 +44,34 @@ export class ListingWriter {
     this.relisting = cache.inodes.get(dir)?.listedAt !== undefined
   }
 
+  /**
+   * Records one page: the page's existing rows are read with one query and its new entries placed
+   * with one more (per entry, those were three statements).
+   */
   applyPage(children: ListedChild[]): void {
+    if (children.length === 0) return
     this.cache.transaction(() => {
-      const now = Date.now()
+      const {inodes} = this.cache
+      const names = children.map((child) => child.name)
+      // Positions first: making room renumbers the directory, which changes the rows' positions.
+      const positions = inodes.positionsFor(this.dir, names)
+      const page: PageState = {rows: inodes.childrenNamed(this.dir, names), added: new Map(), positions, now: Date.now()}
       for (const child of children) {
-        if (child.kind === 'object') this.applyObject(child, now)
-        else this.applyDir(child.name, now)
+        if (child.kind === 'object') this.applyObject(child, page)
+        else this.applyDir(child.name, page)
       }
+      for (const {name, seq, fields} of page.added.values()) inodes.add(this.dir, name, fields, seq)
     })
   }
 
-  private applyObject(object: ListedObject, now: number): void {
+  private applyObject(object: ListedObject, page: PageState): void {
     const {inodes, staging} = this.cache
-    const row = inodes.child(this.dir, object.name)
+    const {now} = page
+    // Already added by this page: only as a directory (S3 lists an object `a` before the prefix `a/`), which wins.
+    if (page.added.has(object.name)) return
+    const row = page.rows.get(object.name)
     if (!row) {
-      inodes.add(this.dir, object.name, this.objectFields(object, now))
-      this.changed = true
+      this.addInPage(page, object.name, this.objectFields(object, now))
       return
     }
     if (row.type === 'dir') {
@@ -66,9 +89,7 @@ export class ListingWriter {
       if (keepsNumber(row, fields)) {
         inodes.update(row.ino, fields)
       } else {
-        inodes.deleteSubtree(row.ino)
-        inodes.add(this.dir, object.name, fields)
-        this.changed = true
+        this.replace(page, row, fields)
       }
       return
     }
@@ -89,18 +110,39 @@ export class ListingWriter {
     return object.head ? headFields(object.head, 'object', undefined, this.owner, now) : listedObjectFields(object, this.owner, now)
   }
 
-  private applyDir(name: string, now: number): void {
+  private applyDir(name: string, page: PageState): void {
     const {inodes, staging} = this.cache
-    const row = inodes.child(this.dir, name)
+    const {now} = page
+    const added = page.added.get(name)
+    if (added) {
+      // An object `a` this page added: the directory `a/` wins.
+      added.fields = listedDirFields(this.owner, now)
+      return
+    }
+    const row = page.rows.get(name)
     if (row?.type === 'dir') {
       inodes.update(row.ino, {seenAt: now})
       return
     }
-    if (row) {
-      if (staging.get(row.ino)) return
-      inodes.deleteSubtree(row.ino)
+    if (!row) {
+      this.addInPage(page, name, listedDirFields(this.owner, now))
+      return
     }
-    inodes.add(this.dir, name, listedDirFields(this.owner, now))
+    if (staging.get(row.ino)) return
+    this.replace(page, row, listedDirFields(this.owner, now))
+  }
+
+  /** A new entry of the page, inserted with the others at the end of the page. */
+  private addInPage(page: PageState, name: string, fields: InodeFields): void {
+    page.added.set(name, {name, seq: page.positions.get(name)!, fields})
+    this.changed = true
+  }
+
+  /** An entry that changed its kind: a new number (the old one goes stale) at the old position. */
+  private replace(page: PageState, row: InodeRow, fields: InodeFields): void {
+    this.cache.inodes.deleteSubtree(row.ino)
+    page.rows.delete(row.name)
+    page.added.set(row.name, {name: row.name, seq: row.seq, fields})
     this.changed = true
   }
 

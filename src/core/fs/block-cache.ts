@@ -2,13 +2,13 @@
  * An LRU of fetched blocks bounded in bytes. Entries are promises, so concurrent readers of a block
  * share one fetch; a failed fetch is dropped so the next reader tries again.
  */
-export class BlockCache {
-  private readonly entries = new Map<string, {block: Promise<Buffer>; bytes: number}>()
+export class BlockCache<Block> {
+  private readonly entries = new Map<string, {block: Promise<Block>; bytes: number}>()
   private bytes = 0
 
   constructor(private readonly maxBytes: number) {}
 
-  get(key: string): Promise<Buffer> | undefined {
+  get(key: string): Promise<Block> | undefined {
     const entry = this.entries.get(key)
     if (!entry) return undefined
     this.entries.delete(key)
@@ -21,7 +21,7 @@ export class BlockCache {
   }
 
   /** Starts (or joins) the fetch of a block of `expectedBytes`. */
-  load(key: string, expectedBytes: number, fetch: () => Promise<Buffer>): Promise<Buffer> {
+  load(key: string, expectedBytes: number, fetch: () => Promise<Block>): Promise<Block> {
     const cached = this.get(key)
     if (cached) return cached
     const block = fetch()

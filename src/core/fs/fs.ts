@@ -20,6 +20,7 @@ import {KeyedMutex, ReadWriteLock} from './locks.js'
 import {OpenFiles} from './open-files.js'
 import {grantedAccess} from './permissions.js'
 import {copyPrefix, deletePrefix} from './prefix-mover.js'
+import {joinPieces, piecesLength} from './pieces.js'
 import {DEFAULT_READ_AHEAD, ReadAhead, type ReadAheadOptions} from './read-ahead.js'
 import {StagingArea} from './staging-area.js'
 import {StagingFiles} from './staging-files.js'
@@ -395,7 +396,12 @@ export class Fs implements PosixFs {
     })
   }
 
-  read(ino: Ino, offset: number, length: number): Promise<{data: Buffer; eof: boolean}> {
+  async read(ino: Ino, offset: number, length: number): Promise<{data: Buffer; eof: boolean}> {
+    const {pieces, eof} = await this.readPieces(ino, offset, length)
+    return {data: joinPieces(pieces), eof}
+  }
+
+  readPieces(ino: Ino, offset: number, length: number): Promise<{pieces: Buffer[]; eof: boolean}> {
     return this.shared('read', async () => {
       if (offset < 0 || length < 0) throw fsError('EINVAL', 'read', this.pathOf(ino))
       for (;;) {
@@ -405,10 +411,10 @@ export class Fs implements PosixFs {
         const staged = this.cache.staging.get(ino)
         try {
           const size = staged?.size ?? row.size
-          const data = staged
-            ? await this.staging.read(staged, offset, length)
+          const pieces = staged
+            ? [await this.staging.read(staged, offset, length)]
             : await this.readAhead.read({ino, key: this.catalog.path(row), etag: row.etag ?? '', size}, offset, length)
-          return {data, eof: offset + data.length >= size}
+          return {pieces, eof: offset + piecesLength(pieces) >= size}
         } catch (error) {
           // The upload finished and removed the staging file meanwhile: read the object instead.
           if (staged && (error as NodeJS.ErrnoException).code === 'ENOENT' && !this.cache.staging.get(ino)) continue

@@ -1,6 +1,7 @@
 import type {ObjectStore} from '../store/object-store.js'
 import {BlockCache} from './block-cache.js'
-import {getRangeBuffer} from './ranged-get.js'
+import {slicePieces} from './pieces.js'
+import {getRangePieces} from './ranged-get.js'
 import type {Ino} from './types.js'
 
 export interface ReadAheadOptions {
@@ -39,18 +40,20 @@ interface Stream {
  * read directly, neither ahead nor cached.
  */
 export class ReadAhead {
-  private readonly cache: BlockCache
+  /** Blocks as the chunks they arrived in (see getRangePieces). */
+  private readonly cache: BlockCache<Buffer[]>
   private readonly streams = new Map<Ino, Stream>()
 
   constructor(private readonly store: ObjectStore, private readonly options: ReadAheadOptions = DEFAULT_READ_AHEAD) {
     this.cache = new BlockCache(options.cacheBytes)
   }
 
-  async read(object: ObjectVersion, offset: number, length: number): Promise<Buffer> {
+  /** The bytes as pieces to be used in order (views of fetched blocks, not copies). */
+  async read(object: ObjectVersion, offset: number, length: number): Promise<Buffer[]> {
     const end = Math.min(offset + length, object.size)
-    if (end <= offset) return Buffer.alloc(0)
+    if (end <= offset) return []
     // A local store reads at memory speed, and the OS reads ahead for it.
-    if (this.store.readRange) return this.store.readRange(object.key, {offset, length: end - offset})
+    if (this.store.readRange) return [await this.store.readRange(object.key, {offset, length: end - offset})]
     const stream = this.streams.get(object.ino)
     // A read that goes on where the last one ended is sequential (a lone first read is not: reading
     // the head of many files must not fetch megabytes of each).
@@ -69,9 +72,8 @@ export class ReadAhead {
       this.block(object, block).catch(() => undefined)
     }
     const blocks = await Promise.all(Array.from({length: last - first + 1}, (_, i) => this.block(object, first + i)))
-    const joined = blocks.length === 1 ? blocks[0] : Buffer.concat(blocks)
     const start = offset - first * blockSize
-    return joined.subarray(start, start + end - offset)
+    return slicePieces(blocks.flat(), start, start + end - offset)
   }
 
   /** Forgets cached blocks and the access pattern of an inode (its content changed). */
@@ -91,13 +93,13 @@ export class ReadAhead {
     return true
   }
 
-  private block(object: ObjectVersion, block: number): Promise<Buffer> {
+  private block(object: ObjectVersion, block: number): Promise<Buffer[]> {
     const offset = block * this.options.blockSize
     const length = Math.min(this.options.blockSize, object.size - offset)
     return this.cache.load(this.cacheKey(object, block), length, () => this.fetch(object, offset, length))
   }
 
-  private fetch(object: ObjectVersion, offset: number, length: number): Promise<Buffer> {
-    return getRangeBuffer(this.store, object.key, offset, length)
+  private fetch(object: ObjectVersion, offset: number, length: number): Promise<Buffer[]> {
+    return getRangePieces(this.store, object.key, offset, length)
   }
 }

@@ -112,6 +112,8 @@ export interface PosixFs {
   closeFile(ino: Ino): Promise<void>
 
   read(ino: Ino, offset: number, length: number): Promise<{data: Buffer; eof: boolean}>
+  /** Like read, the bytes as pieces to be used in order: views of fetched blocks, never copied together. */
+  readPieces(ino: Ino, offset: number, length: number): Promise<{pieces: Buffer[]; eof: boolean}>
   /** Streams a file (for `cat`), with read-ahead. */
   readStream(ino: Ino, range?: {offset: number; length?: number}): Readable
   /** Writes into the staging area; with `stable` the data is in the bucket before this returns. */

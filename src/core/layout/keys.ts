@@ -14,6 +14,7 @@ export const NAME_MAX = 255
 export const KEY_MAX = 1024
 export const DIRECTORY_CONTENT_TYPE = 'application/x-directory'
 
+/** UTF-8 bytes of `text`, an unpaired surrogate counted as the 3 of U+FFFD (counted, not encoded: listings call it per entry). */
 export function byteLength(text: string): number {
   return Buffer.byteLength(text, 'utf8')
 }

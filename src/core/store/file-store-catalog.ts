@@ -91,6 +91,15 @@ function int64(value: bigint): bigint {
   return BigInt.asIntN(64, value)
 }
 
+function toRecord(row: ObjectRow): ObjectRecord {
+  return {
+    etag: row.etag,
+    contentType: row.content_type ?? undefined,
+    metadata: JSON.parse(row.metadata) as UserMetadata,
+    lastModified: row.last_modified,
+  }
+}
+
 function toUpload(row: UploadRow): UploadRecord {
   return {
     uploadId: row.upload_id,
@@ -125,6 +134,9 @@ export class FileStoreCatalog {
     this.statements = {
       find: db.prepare<[string, bigint, number, bigint], ObjectRow>(
         'SELECT etag, content_type, metadata, last_modified FROM objects WHERE key = ? AND ino = ? AND size = ? AND mtime_ns = ?'),
+      findMany: db.prepare<[string], ObjectRow & {at: number}>(`
+        SELECT files.key AS at, etag, content_type, metadata, last_modified FROM json_each(?) AS files
+        JOIN objects ON objects.key = files.value->>0 AND ino = files.value->>1 AND size = files.value->>2 AND mtime_ns = files.value->>3`),
       record: db.prepare(
         `INSERT OR REPLACE INTO objects (key, ino, size, mtime_ns, etag, content_type, metadata, last_modified, pending_pid)
          VALUES (@key, @ino, @size, @mtimeNs, @etag, @contentType, @metadata, @lastModified, @pendingPid)`),
@@ -165,13 +177,17 @@ export class FileStoreCatalog {
 
   find(key: string, identity: FileIdentity): ObjectRecord | undefined {
     const row = this.statements.find.get(key, int64(identity.ino), identity.size, int64(identity.mtimeNs))
-    if (row === undefined) return undefined
-    return {
-      etag: row.etag,
-      contentType: row.content_type ?? undefined,
-      metadata: JSON.parse(row.metadata) as UserMetadata,
-      lastModified: row.last_modified,
-    }
+    return row && toRecord(row)
+  }
+
+  /** find for many files in one query (a listing's batch); the records in the order of `files`. */
+  findMany(files: ReadonlyArray<{key: string; identity: FileIdentity}>): Array<ObjectRecord | undefined> {
+    const records = new Array<ObjectRecord | undefined>(files.length).fill(undefined)
+    if (files.length === 0) return records
+    // Built by hand: JSON.stringify knows no bigint, and SQLite reads integers up to 2^63 exactly.
+    const json = `[${files.map(({key, identity}) => `[${JSON.stringify(key)},${int64(identity.ino)},${identity.size},${int64(identity.mtimeNs)}]`).join(',')}]`
+    for (const row of this.statements.findMany.all(json)) records[row.at] = toRecord(row)
+    return records
   }
 
   /** Records a settled row: the file with this identity is already at the key. */

@@ -13,11 +13,17 @@ import type {ListEntry, ObjectHead, ObjectInfo} from './object-store.js'
  * directory's names per level of depth are held at a time; subtrees are read when reached.
  */
 
+/** A regular file or a directory found at a key. */
+export interface FoundEntry {
+  key: string
+  stats: BigIntStats
+}
+
 /**
- * Describes a regular file or a directory found at a key, with its metadata when asked; undefined when
- * it is no object (a directory without marker).
+ * Describes found entries (a batch of a directory's files at a time), with their metadata when asked;
+ * undefined for one that is no object (a directory without marker).
  */
-export type DescribeEntry = (key: string, stats: BigIntStats) => ObjectInfo | ObjectHead | undefined
+export type DescribeEntries = (found: readonly FoundEntry[]) => Array<ObjectInfo | ObjectHead | undefined>
 
 export interface TreeListOptions {
   prefix: string
@@ -36,7 +42,7 @@ interface Child {
 const STAT_BATCH = 64
 
 export class TreeLister {
-  constructor(private readonly root: string, private readonly describe: DescribeEntry) {}
+  constructor(private readonly root: string, private readonly describe: DescribeEntries) {}
 
   async *list(options: TreeListOptions): AsyncGenerator<ListEntry> {
     const {prefix, delimiter, startAfter, signal} = options
@@ -62,19 +68,17 @@ export class TreeLister {
     const dirPath = join(this.root, dirKey)
     if (dirKey !== '' && namePrefix === '' && isAfter(dirKey, startAfter)) {
       const stats = await lstatOrUndefined(dirPath)
-      const marker = stats?.isDirectory() ? this.describe(dirKey, stats) : undefined
+      const marker = stats?.isDirectory() ? this.describe([{key: dirKey, stats}])[0] : undefined
       if (marker) yield {kind: 'object', ...marker}
     }
     const children = await readChildren(dirPath, dirKey, namePrefix)
     for (let start = 0; start < children.length; start += STAT_BATCH) {
       const batch = children.slice(start, start + STAT_BATCH).map((child) => ({...child, key: keyOf(dirKey, child)}))
-      const stats = batch.map((child) =>
-        child.directory || !isAfter(child.key, startAfter) ? undefined : lstatOrUndefinedSync(join(this.root, child.key)))
+      const objects = this.describeFiles(batch, startAfter)
       for (const [i, child] of batch.entries()) {
         signal?.throwIfAborted()
         if (!child.directory) {
-          const fileStats = stats[i]
-          const info = fileStats?.isFile() ? this.describe(child.key, fileStats) : undefined
+          const info = objects[i]
           if (info) yield {kind: 'object', ...info}
         } else if (collapse) {
           if (isAfter(child.key, startAfter) && await this.holdsObjects(child.key, signal)) yield {kind: 'prefix', prefix: child.key}
@@ -87,6 +91,22 @@ export class TreeLister {
     }
   }
 
+  /** The objects that the regular files of a batch (after `startAfter`) are, at their places in the batch. */
+  private describeFiles(batch: ReadonlyArray<Child & {key: string}>, startAfter: string | undefined): Array<ObjectInfo | ObjectHead | undefined> {
+    const files: FoundEntry[] = []
+    const places: number[] = []
+    for (const [i, child] of batch.entries()) {
+      if (child.directory || !isAfter(child.key, startAfter)) continue
+      const stats = lstatOrUndefinedSync(join(this.root, child.key))
+      if (!stats?.isFile()) continue
+      files.push({key: child.key, stats})
+      places.push(i)
+    }
+    const objects = new Array<ObjectInfo | ObjectHead | undefined>(batch.length).fill(undefined)
+    for (const [i, object] of this.describe(files).entries()) objects[places[i]] = object
+    return objects
+  }
+
   /**
    * Whether a directory holds any object: its marker, a file, or a subdirectory holding one. Stops at
    * the first, reading entries unsorted as they come, so a huge directory costs one batch of them.
@@ -96,7 +116,7 @@ export class TreeLister {
     const dirPath = join(this.root, dirKey)
     const stats = await lstatOrUndefined(dirPath)
     if (!stats?.isDirectory()) return false
-    if (this.describe(dirKey, stats)) return true
+    if (this.describe([{key: dirKey, stats}])[0]) return true
     let entries
     try {
       // Node reads raw byte names with encoding 'buffer' here too; its types only say so for readdir.

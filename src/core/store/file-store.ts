@@ -9,7 +9,7 @@ import {isStoreError, StoreError} from './errors.js'
 import {type FileIdentity, FileStoreCatalog, type ObjectRecord, type UploadRecord} from './file-store-catalog.js'
 import {INTERNAL_DIR, parseKey, type ParsedKey} from './file-store-keys.js'
 import {GroupCommit} from './group-commit.js'
-import {TreeLister} from './file-store-list.js'
+import {TreeLister, type FoundEntry} from './file-store-list.js'
 import {isProcessRunning, isSha256Etag, linkTemp, sweepTemp, writeTemp, type WriteTempOptions, type WrittenTemp} from './file-store-temp.js'
 import {
   getOptionsOf,
@@ -94,8 +94,8 @@ export class FileStore implements ObjectStore {
   async *list(options: ListOptions = {}): AsyncGenerator<ListEntry> {
     const {catalog} = await this.open()
     const lister = new TreeLister(this.root, options.withMetadata
-      ? (key, stats) => this.describeHead(catalog, key, stats)
-      : (key, stats) => this.describe(catalog, key, stats))
+      ? (found) => this.describeHeads(catalog, found)
+      : (found) => this.describe(catalog, found))
     try {
       yield* lister.list({prefix: options.prefix ?? '', delimiter: options.delimiter, startAfter: options.startAfter, signal: options.signal})
     } catch (error) {
@@ -415,21 +415,20 @@ export class FileStore implements ObjectStore {
 
   /** The object a stat describes at `key` (a marker key wants a directory, any other a regular file). */
   private describeHead(catalog: FileStoreCatalog, key: string, stats: BigIntStats): ObjectHead | undefined {
-    const marker = key.endsWith('/')
-    if (marker ? !stats.isDirectory() : !stats.isFile()) return undefined
+    if (!isObjectAt(key, stats)) return undefined
     const identity = identityOf(stats)
-    const record = catalog.find(key, identity)
-    if (record) {
-      return {key, size: identity.size, etag: record.etag, lastModified: new Date(record.lastModified),
-        contentType: record.contentType, metadata: {...record.metadata}}
-    }
-    if (marker) return undefined
-    return {key, size: identity.size, etag: placedEtag(identity), lastModified: stats.mtime, metadata: {}}
+    return headOf(key, stats, identity, catalog.find(key, identity))
   }
 
-  private describe(catalog: FileStoreCatalog, key: string, stats: BigIntStats): ObjectInfo | undefined {
-    const head = this.describeHead(catalog, key, stats)
-    return head && {key: head.key, size: head.size, etag: head.etag, lastModified: head.lastModified}
+  /** describeHead of many entries with one catalog query (a listing's batch). */
+  private describeHeads(catalog: FileStoreCatalog, found: readonly FoundEntry[]): Array<ObjectHead | undefined> {
+    const files = found.map(({key, stats}) => ({key, stats, identity: identityOf(stats)}))
+    const records = catalog.findMany(files)
+    return files.map(({key, stats, identity}, i) => (isObjectAt(key, stats) ? headOf(key, stats, identity, records[i]) : undefined))
+  }
+
+  private describe(catalog: FileStoreCatalog, found: readonly FoundEntry[]): Array<ObjectInfo | undefined> {
+    return this.describeHeads(catalog, found).map((head) => head && {key: head.key, size: head.size, etag: head.etag, lastModified: head.lastModified})
   }
 
   // --- writing -------------------------------------------------------------------------------------
@@ -728,6 +727,21 @@ export class FileStore implements ObjectStore {
       default: return new StoreError('Failed', `${where}: ${message}`, {key, cause: error})
     }
   }
+}
+
+/** Whether the entry at a key is an object: a regular file, or for a marker key a directory (if it has a record). */
+function isObjectAt(key: string, stats: BigIntStats): boolean {
+  return key.endsWith('/') ? stats.isDirectory() : stats.isFile()
+}
+
+/** The object at a key; a directory is its marker only with a record (a put of the marker left one). */
+function headOf(key: string, stats: BigIntStats, identity: FileIdentity, record: ObjectRecord | undefined): ObjectHead | undefined {
+  if (record) {
+    return {key, size: identity.size, etag: record.etag, lastModified: new Date(record.lastModified),
+      contentType: record.contentType, metadata: {...record.metadata}}
+  }
+  if (key.endsWith('/')) return undefined
+  return {key, size: identity.size, etag: placedEtag(identity), lastModified: stats.mtime, metadata: {}}
 }
 
 /** Identity of the file holding an object; a directory is its inode alone (its size and mtime follow its entries). */

@@ -51,7 +51,8 @@ export function writeFattr3(writer: XdrWriter, attr: Attr, fsid: bigint): void {
 }
 
 export function writePostOpAttr(writer: XdrWriter, attr: Attr | undefined, fsid: bigint): void {
-  writer.optional(attr, (present) => writeFattr3(writer, present, fsid))
+  writer.bool(attr !== undefined)
+  if (attr !== undefined) writeFattr3(writer, attr, fsid)
 }
 
 export function writePreOpAttr(writer: XdrWriter, attr: Attr | undefined): void {

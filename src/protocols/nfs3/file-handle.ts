@@ -1,4 +1,5 @@
 import type {Attr, Ino} from '../../core/fs/types.js'
+import {XdrWriter} from '../rpc/xdr.js'
 import {NFS3ERR_BADHANDLE, NFS3ERR_STALE} from './constants.js'
 import {Nfs3Error} from './status.js'
 
@@ -33,12 +34,14 @@ export class FileHandles {
   }
 
   encode(target: Pick<Attr, 'ino' | 'generation'>): Buffer {
-    const handle = Buffer.allocUnsafe(FILE_HANDLE_SIZE)
-    this.prefix.copy(handle, 0)
-    const view = new DataView(handle.buffer, handle.byteOffset, FILE_HANDLE_SIZE)
-    view.setBigUint64(INO_OFFSET, target.ino)
-    view.setUint32(INO_OFFSET + 8, target.generation >>> 0)
-    return handle
+    const writer = new XdrWriter(4 + FILE_HANDLE_SIZE)
+    this.write(writer, target)
+    return writer.toBuffer().subarray(4)
+  }
+
+  /** The handle as an nfs_fh3 straight into a reply (READDIRPLUS writes one per entry). */
+  write(writer: XdrWriter, target: Pick<Attr, 'ino' | 'generation'>): void {
+    writer.uint32(FILE_HANDLE_SIZE).fixedOpaque(this.prefix).uint64(target.ino).uint32(target.generation)
   }
 
   /** Malformed → NFS3ERR_BADHANDLE; another filesystem's handle → NFS3ERR_STALE. */

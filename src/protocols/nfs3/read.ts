@@ -1,4 +1,5 @@
 import {requireDataAccess} from '../../core/fs/permissions.js'
+import {piecesLength} from '../../core/fs/pieces.js'
 import {readFileHandle} from './arguments.js'
 import {writePostOpAttr} from './attributes.js'
 import {NFS3ERR_INVAL, NFS3ERR_ISDIR} from './constants.js'
@@ -31,12 +32,12 @@ export const read: Nfs3Procedure<Read3Args> = {
     if (attr.type === 'dir') throw new Nfs3Error(NFS3ERR_ISDIR, 'READ of a directory')
     if (attr.type !== 'file') throw new Nfs3Error(NFS3ERR_INVAL, `READ of a ${attr.type}`)
     requireDataAccess(attr, call.caller, 'read', 'read')
-    const {data, eof} = args.offset >= BigInt(attr.size)
-      ? {data: Buffer.alloc(0), eof: true}
-      : await call.fs.read(attr.ino, Number(args.offset), Math.min(args.count, MAX_TRANSFER))
+    const {pieces, eof} = args.offset >= BigInt(attr.size)
+      ? {pieces: [], eof: true}
+      : await call.fs.readPieces(attr.ino, Number(args.offset), Math.min(args.count, MAX_TRANSFER))
     return (writer) => {
       writePostOpAttr(writer, attr, call.fsid)
-      writer.uint32(data.length).bool(eof).opaque(data)
+      writer.uint32(piecesLength(pieces)).bool(eof).opaquePieces(pieces)
     }
   },
   failure: (args, call) => call.failureAttributes(args.file),

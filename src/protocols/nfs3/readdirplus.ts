@@ -74,10 +74,12 @@ export const readdirplus: Nfs3Procedure<Readdirplus3Args> = {
     return (writer) => {
       writePostOpAttr(writer, dir, call.fsid)
       writer.fixedOpaque(listing.verifier)
+      const {handles} = call.server
       for (const entry of listing.entries) {
         writer.bool(true).uint64(entry.fileid).string(entry.name).uint64(entry.cookie)
         writePostOpAttr(writer, entry.attr, call.fsid)
-        writer.optional(entry.attr && call.handleOf(entry.attr), (handle) => writer.opaque(handle))
+        if (entry.attr) handles.write(writer.bool(true), entry.attr)
+        else writer.bool(false)
       }
       writer.bool(false).bool(listing.eof)
     }

@@ -183,6 +183,24 @@ export class XdrWriter {
     return this.uint32(bytes.length).fixedOpaque(bytes)
   }
 
+  /** Variable-length opaque data given as pieces in order: attached uncopied unless short in all. */
+  opaquePieces(pieces: readonly Buffer[]): this {
+    let length = 0
+    for (const piece of pieces) length += piece.length
+    this.uint32(length)
+    if (length < ATTACH_MIN) {
+      const start = this.reserve(length + padding(length))
+      let at = start
+      for (const piece of pieces) {
+        this.buffer.set(piece, at)
+        at += piece.length
+      }
+      this.buffer.fill(0, at, this.length)
+      return this
+    }
+    return this.attach(...pieces)
+  }
+
   string(value: string | Uint8Array): this {
     if (typeof value !== 'string') return this.opaque(value)
     const length = Buffer.byteLength(value, 'utf8')
@@ -219,14 +237,21 @@ export class XdrWriter {
     return [...this.sealed, this.buffer.subarray(0, this.length)]
   }
 
-  private attach(bytes: Uint8Array): this {
-    const piece = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-    this.sealed.push(this.buffer.subarray(0, this.length), piece)
-    this.sealedLength += this.length + piece.length
+  /** Attaches the bytes of one opaque, given in one or more pieces, and pads them. */
+  private attach(...bytes: Uint8Array[]): this {
+    this.sealed.push(this.buffer.subarray(0, this.length))
+    this.sealedLength += this.length
+    let length = 0
+    for (const part of bytes) {
+      const piece = Buffer.isBuffer(part) ? part : Buffer.from(part.buffer, part.byteOffset, part.byteLength)
+      this.sealed.push(piece)
+      length += piece.length
+    }
+    this.sealedLength += length
     this.buffer = Buffer.allocUnsafe(this.initialSize)
     this.view = viewOf(this.buffer)
     this.length = 0
-    const start = this.reserve(padding(piece.length))
+    const start = this.reserve(padding(length))
     this.buffer.fill(0, start, this.length)
     return this
   }
