@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {once} from 'node:events'
-import {connect, createServer, type AddressInfo} from 'node:net'
+import {connect, createServer, type AddressInfo, type Socket} from 'node:net'
 import {describe, it} from 'node:test'
 
 import {ReadSlabs} from '../../src/protocols/nbd/read-slabs.js'
@@ -12,6 +12,24 @@ function pattern(length: number): Buffer {
   const data = Buffer.alloc(length)
   for (let i = 0; i < length; i++) data[i] = (i * 7 + (i >> 10)) & 0xff
   return data
+}
+
+/** A connection to a server whose accepted socket is read through readAccepted; `body` gets both ends. */
+async function withAcceptedReader(body: (ends: {reader: ReturnType<typeof readAccepted>['reader']; client: Socket}) => Promise<void>): Promise<void> {
+  const readers: Array<ReturnType<typeof readAccepted>> = []
+  const server = createServer({pauseOnConnect: true}, (socket) => readers.push(readAccepted(socket)))
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const accepted = once(server, 'connection')
+  const client = connect((server.address() as AddressInfo).port, '127.0.0.1')
+  try {
+    await accepted
+    await body({reader: readers[0].reader, client})
+  } finally {
+    client.destroy()
+    for (const {socket} of readers) socket.destroy()
+    server.close()
+  }
 }
 
 describe('ReadSlabs: the buffers an accepted socket reads into', () => {
@@ -46,17 +64,9 @@ describe('ReadSlabs: the buffers an accepted socket reads into', () => {
 describe('readAccepted: a reader over an accepted connection', () => {
   it('reads exact pieces, copies and skips of a stream that arrived long before, every byte right', async () => {
     const data = pattern(12 * MiB + 123)
-    const readers: Array<ReturnType<typeof readAccepted>> = []
-    const server = createServer({pauseOnConnect: true}, (socket) => readers.push(readAccepted(socket)))
-    server.listen(0, '127.0.0.1')
-    await once(server, 'listening')
-    const accepted = once(server, 'connection')
-    const client = connect((server.address() as AddressInfo).port, '127.0.0.1')
-    try {
-      await accepted
+    await withAcceptedReader(async ({reader, client}) => {
       // All of it sent (buffered by the server, in many slabs) before the first read.
       await new Promise<void>((resolve) => client.end(data, resolve))
-      const {reader} = readers[0]
       const parts: Buffer[] = []
       let offset = 0
       for (let round = 0; offset < data.length; round++) {
@@ -71,25 +81,13 @@ describe('readAccepted: a reader over an accepted connection', () => {
       }
       assert.ok(Buffer.concat(parts).equals(data))
       await assert.rejects(reader.read(1), {name: 'ConnectionEnded'})
-    } finally {
-      client.destroy()
-      for (const {socket} of readers) socket.destroy()
-      server.close()
-    }
+    })
   })
 
   it('lends payloads as views that stay intact while they are held, however much is read meanwhile', async () => {
     const data = pattern(12 * MiB)
-    const readers: Array<ReturnType<typeof readAccepted>> = []
-    const server = createServer({pauseOnConnect: true}, (socket) => readers.push(readAccepted(socket)))
-    server.listen(0, '127.0.0.1')
-    await once(server, 'listening')
-    const accepted = once(server, 'connection')
-    const client = connect((server.address() as AddressInfo).port, '127.0.0.1')
-    try {
-      await accepted
+    await withAcceptedReader(async ({reader, client}) => {
       client.end(data)
-      const {reader} = readers[0]
       const spare = {take: (length: number) => Buffer.alloc(length), give: () => undefined}
       const payload = 256 * 1024
       const held: Buffer[] = []
@@ -100,10 +98,6 @@ describe('readAccepted: a reader over an accepted connection', () => {
       }
       for (const [i, bytes] of held.entries()) assert.ok(bytes.equals(data.subarray(i * payload, (i + 1) * payload)), `payload ${i}`)
       for (const [i, bytes] of held.entries()) if (i % 2 === 0) reader.giveBack(bytes, spare)
-    } finally {
-      client.destroy()
-      for (const {socket} of readers) socket.destroy()
-      server.close()
-    }
+    })
   })
 })
