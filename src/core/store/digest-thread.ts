@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
 import {Worker} from 'node:worker_threads'
 
-import {FILE_PIECE} from './digest.js'
+import {contentMd5, FILE_PIECE} from './digest.js'
 
 /** A request body's MD5 (base64, as Content-MD5 carries it) and SHA-256 (hex, as x-amz-content-sha256 carries it). */
 export interface BodyDigests {
@@ -157,7 +157,7 @@ export const OFF_THREAD_BYTES = 1024 * 1024
 export async function requestBodyDigests(bytes: Uint8Array): Promise<BodyDigests> {
   const offThread = bytes.length >= OFF_THREAD_BYTES ? await digestOffThread(bytes).catch(() => undefined) : undefined
   return offThread ?? {
-    md5Base64: createHash('md5').update(bytes).digest('base64'),
+    md5Base64: contentMd5(bytes),
     sha256Hex: createHash('sha256').update(bytes).digest('hex'),
   }
 }
