@@ -19,7 +19,7 @@ import {parseArgs} from 'node:util'
 import {S3RVER_CREDENTIALS, startS3rver, type S3rverHandle} from '../test/helpers/s3rver.js'
 import {rcloneEnv, rclonePath} from '../test/helpers/rclone.js'
 import {assertCliBuilt} from '../test/helpers/cli.js'
-import {assertMeasurable, measure, median, type Measurement} from './lib/measure.js'
+import {assertMeasurable, measure, medianRun, takingTurns, type Measurement} from './lib/measure.js'
 import {directoryMarker, S_IFREG, s3fsMetadata, seedClient, seedObjects} from './lib/seed.js'
 import {formatMB, formatMs, formatTable} from './lib/table.js'
 import {ZEROFS_BIN, zerofsEnv} from './lib/zerofs.js'
@@ -139,21 +139,13 @@ async function verifyFsck(server: S3rverHandle, cacheDir: string, objects: numbe
   }
 }
 
-/** Rotates which tool goes first, so none always meets the warmer server. */
+/** The tools taking turns at going first (takingTurns), so none always meets the warmer server. */
 async function compare(name: string, runs: number, tools: Tool[]): Promise<ToolResult[]> {
-  const results = tools.map((tool): ToolResult => ({name: tool.name, runs: [], medianMs: 0, peakRssBytes: 0}))
-  for (let run = 0; run < runs; run++) {
-    progress(`${name}: run ${run + 1}/${runs}`)
-    for (let step = 0; step < tools.length; step++) {
-      const index = (run + step) % tools.length
-      results[index].runs.push(await tools[index].run())
-    }
-  }
-  for (const result of results) {
-    result.medianMs = median(result.runs.map((m) => m.wallMs))
-    result.peakRssBytes = Math.max(...result.runs.map((m) => m.maxRssBytes))
-  }
-  return results
+  const measured = await takingTurns(runs, tools.map((tool) => tool.run), (run) => progress(`${name}: run ${run + 1}/${runs}`))
+  return tools.map((tool, index) => {
+    const {wallMs, maxRssBytes} = medianRun(measured[index])
+    return {name: tool.name, runs: measured[index], medianMs: wallMs, peakRssBytes: maxRssBytes}
+  })
 }
 
 /** The medians as a comparison, also reported at once (a long run that fails later keeps them). */

@@ -18,7 +18,7 @@ import {parseArgs} from 'node:util'
 import {S3RVER_CREDENTIALS, startS3rver, type S3rverHandle} from '../test/helpers/s3rver.js'
 import {rcloneEnv, rclonePath} from '../test/helpers/rclone.js'
 import {assertCliBuilt} from '../test/helpers/cli.js'
-import {assertMeasurable, measure, median, type Measurement} from './lib/measure.js'
+import {assertMeasurable, measure, median, takingTurns, type Measurement} from './lib/measure.js'
 import {directoryMarker, S_IFREG, s3fsMetadata, seedClient, seedObjects, seedRandomObject} from './lib/seed.js'
 import {formatMB, formatMs, formatTable} from './lib/table.js'
 import {ZEROFS_BIN, zerofsEnv} from './lib/zerofs.js'
@@ -163,23 +163,12 @@ async function measureRclone(server: S3rverHandle, args: string[]): Promise<Meas
   return measure('rclone', args, {env: rcloneEnv(server)})
 }
 
-/** Alternates which tool goes first, so neither always meets the warmer server. */
+/** zerofs and rclone taking turns at going first (takingTurns), so neither always meets the warmer server. */
 async function compare(name: string, runs: number, zerofs: () => Promise<Measurement>, rclone: () => Promise<Measurement>): Promise<Comparison> {
-  const result: Comparison = {name, zerofs: [], rclone: [], zerofsMedianMs: 0, rcloneMedianMs: 0, ratio: 0}
-  for (let run = 0; run < runs; run++) {
-    progress(`${name}: run ${run + 1}/${runs}`)
-    if (run % 2 === 0) {
-      result.zerofs.push(await zerofs())
-      result.rclone.push(await rclone())
-    } else {
-      result.rclone.push(await rclone())
-      result.zerofs.push(await zerofs())
-    }
-  }
-  result.zerofsMedianMs = median(result.zerofs.map((m) => m.wallMs))
-  result.rcloneMedianMs = median(result.rclone.map((m) => m.wallMs))
-  result.ratio = result.zerofsMedianMs / result.rcloneMedianMs
-  return result
+  const [zerofsRuns, rcloneRuns] = await takingTurns(runs, [zerofs, rclone], (run) => progress(`${name}: run ${run + 1}/${runs}`))
+  const zerofsMedianMs = median(zerofsRuns.map((m) => m.wallMs))
+  const rcloneMedianMs = median(rcloneRuns.map((m) => m.wallMs))
+  return {name, zerofs: zerofsRuns, rclone: rcloneRuns, zerofsMedianMs, rcloneMedianMs, ratio: zerofsMedianMs / rcloneMedianMs}
 }
 
 /** Counts stdout lines that match `pattern`, streaming. */

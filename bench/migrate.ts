@@ -30,7 +30,7 @@ import {awsEnv} from '../test/helpers/aws.js'
 import {assertCliBuilt} from '../test/helpers/cli.js'
 import {rcloneEnv, rclonePath} from '../test/helpers/rclone.js'
 import {S3RVER_CREDENTIALS, startS3rver, type S3rverHandle} from '../test/helpers/s3rver.js'
-import {alternatingMedians, assertMeasurable, measure, medianRun, type Measurement} from './lib/measure.js'
+import {alternatingMedians, assertMeasurable, measure, medianRun, takingTurns, type Measurement} from './lib/measure.js'
 import {seedClient, seedObjects} from './lib/seed.js'
 import {formatMB, formatMs, formatTable} from './lib/table.js'
 import {generateTree, type GeneratedTree} from './lib/tree.js'
@@ -164,8 +164,7 @@ async function againstPeer(runs: number, zerofs: () => Promise<Measurement>, pee
       if (error !== peerFailure) throw error
     }
   }
-  const alone: Measurement[] = []
-  for (let run = 0; run < runs; run++) alone.push(await zerofs())
+  const [alone] = await takingTurns(runs, [zerofs])
   return [medianRun(alone), undefined]
 }
 

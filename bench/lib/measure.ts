@@ -75,22 +75,24 @@ export function median(values: readonly number[]): number {
 }
 
 /**
- * Two commands measured `runs` times each, taking turns at going first (so that neither always
- * meets a server the other has just warmed): each one's median wall time, and the largest peak RSS
- * of its runs.
+ * Commands measured `runs` times each, taking turns at going first (so that none always meets a
+ * server another has just warmed): each command's measurements, in the order of `commands`.
  */
-export async function alternatingMedians(runs: number, first: () => Promise<Measurement>, second: () => Promise<Measurement>): Promise<[Measurement, Measurement]> {
-  const firsts: Measurement[] = []
-  const seconds: Measurement[] = []
-  for (let run = 0; run < Math.max(1, runs); run++) {
-    if (run % 2 === 0) {
-      firsts.push(await first())
-      seconds.push(await second())
-    } else {
-      seconds.push(await second())
-      firsts.push(await first())
+export async function takingTurns(runs: number, commands: ReadonlyArray<() => Promise<Measurement>>, onRun?: (run: number) => void): Promise<Measurement[][]> {
+  const measurements = commands.map((): Measurement[] => [])
+  for (let run = 0; run < runs; run++) {
+    onRun?.(run)
+    for (let step = 0; step < commands.length; step++) {
+      const index = (run + step) % commands.length
+      measurements[index].push(await commands[index]())
     }
   }
+  return measurements
+}
+
+/** Two commands measured taking turns (takingTurns), each as its median run (medianRun). */
+export async function alternatingMedians(runs: number, first: () => Promise<Measurement>, second: () => Promise<Measurement>): Promise<[Measurement, Measurement]> {
+  const [firsts, seconds] = await takingTurns(Math.max(1, runs), [first, second])
   return [medianRun(firsts), medianRun(seconds)]
 }
 
